@@ -1,0 +1,1 @@
+"""Registered results, one module per paper (fungrim's formulas/*.py)."""

@@ -1,0 +1,228 @@
+"""Results both papers take from earlier work (Huang–Wang–Lee 2025, Zhang–Frei–Bartlett 2024): ids ``base:*``."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from derivations import lsa, moments, pretraining
+from derivations.convention import HUANG_WANG_LEE, JAVANMARD
+from derivations.notation import Equation, Expectation, RegularisedCovariance
+from derivations.registry import (DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record,
+                                  Source)
+from derivations.validation import exact_covariance, exact_matrix, prompt_length
+
+d, n = sp.symbols("d n", positive=True, integer=True)
+Sigma = sp.MatrixSymbol(r"\Sigma", d, d)
+B = sp.MatrixSymbol("B", d, d)
+S_hat = sp.MatrixSymbol(r"\hat{\Sigma}", d, d)
+Gamma = RegularisedCovariance(Sigma, n)
+half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
+
+# --- base:lsa-cot-step -------------------------------------------------------------------------------------------
+
+
+def _step_on_instance(instance, sign: int = 1):
+    """Iterate the derived step k times on float instance data (S = X Xᵀ/n), sign −1 flips Ṽ (the control)."""
+    X = sp.Matrix(instance["X"])
+    S = X * X.T / X.cols
+    V_t, W_t = sign * sp.Matrix(instance["V_tilde"]), sp.Matrix(instance["W_tilde"])
+    w_star, w = sp.Matrix(instance["w_star"]), sp.Matrix(instance["w0"])
+    steps = []
+    for _ in range(instance["k"]):
+        w = lsa.cot_step(w, w_star, V_t, W_t, S)
+        steps.append([float(v) for v in w])
+    return steps
+
+
+def _cot_step_evaluate(V_tilde, W_tilde, S, w_star, w_hat):
+    return lsa.cot_step(exact_matrix(w_hat, "w_hat"), exact_matrix(w_star, "w_star"), exact_matrix(V_tilde, "V_tilde"),
+                        exact_matrix(W_tilde, "W_tilde"), exact_matrix(S, "S")).applyfunc(sp.expand)
+
+
+lsa_cot_step = Record(
+    id="base:lsa-cot-step",
+    kind="lemma",
+    title="one CoT step of the sparse LSA is a preconditioned GD step",
+    source=Source("2603.01293", "App. A.1", "A.1", "layout eq. 3.2-3.3, sparsity eq. 3.8"),
+    also_from=(Source("2502.21212", "Huang-Wang-Lee, CoT recursion"),),
+    convention=JAVANMARD,
+    assumptions=("V, W have the sparsity of eq. 3.8 (V31 = Ṽ, W13 = W̃, W24 = -1)",
+                 "noiseless labels y = Xᵀw*", "attention scale 1/n, n = number of examples"),
+    parameters=(Parameter("V_tilde", "d×d block V31"), Parameter("W_tilde", "d×d block W13"),
+                Parameter("S", "sample covariance X Xᵀ/n"), Parameter("w_star", "task vector"),
+                Parameter("w_hat", "current estimate ŵ_i")),
+    statement=lambda: Equation(sp.MatrixSymbol(r"\hat{w}_{i+1}", lsa.d, 1), lsa.derive_cot_step().w_next),
+    evaluator=_cot_step_evaluate,
+    derivation=("derivations.lsa.derive_cot_step builds Z_i (row blocks d,1,d,1; column blocks n, i, 1) and the sparse "
+                "V, W as SymPy BlockMatrix objects with symbolic d, n, i, multiplies f(Z) = Z + VZ(ZᵀWZ)/n with "
+                "block_collapse, reads the last column block by block (x and y blocks 0, last entry 1) and rewrites "
+                "X Xᵀ = nS in the w block. cot_step evaluates that derived expression; nothing is typed in."),
+    check=DeterministicCheck(
+        quantity="lsa_cot_rollout",
+        params={"d": 3, "n": 5, "k": 4},
+        expected=_step_on_instance,
+        control=NegativeControl("the V block with the opposite sign (ŵ_{i+1} = ŵ_i − ṼS(W̃ŵ_i − w*))",
+                                expected=lambda instance: _step_on_instance(instance, sign=-1)),
+    ),
+)
+
+# --- base:wishart-second-moment ----------------------------------------------------------------------------------
+
+_SBS_SIGMA = sp.Matrix([[1, half], [half, 2]])
+_SBS_B = sp.Matrix([[1, 2], [-1, 0]])
+_SBS_N = 3
+
+
+def _sbs_printed(B_, Sigma_, n_):
+    """Lemma A.2 as printed: (n−1)/n ΣBΣ + (2ΣBΣ + tr(ΣB)Σ)/n, right only for symmetric B."""
+    return (n_ - 1) / sp.Integer(n_) * Sigma_ * B_ * Sigma_ + (2 * Sigma_ * B_ * Sigma_ + (Sigma_ * B_).trace() * Sigma_) / n_
+
+
+def _sbs_evaluate(B, Sigma, n):
+    return moments.expected_SBS(exact_matrix(B, "B"), exact_covariance(Sigma), prompt_length(n))
+
+
+wishart_second_moment = Record(
+    id="base:wishart-second-moment",
+    kind="lemma",
+    title="second moment of the sample covariance sandwiching a fixed matrix",
+    source=Source("2510.03605", "Lemma A.2", remark="as cited in 2603.01293 App. A; ZFB 2024 proof of Thm 4.2"),
+    convention=JAVANMARD,
+    assumptions=("x_1..x_n i.i.d. N(0, Σ)", "Ŝ = (1/n) Σ x_i x_iᵀ", "B any fixed d×d matrix (not necessarily symmetric)"),
+    parameters=(Parameter("B", "fixed d×d matrix"), Parameter("Sigma", "covariance Σ (PSD)"),
+                Parameter("n", "number of samples")),
+    statement=lambda: Equation(Expectation(S_hat * B * S_hat), moments.expected_SBS(B, Sigma, n)),
+    evaluator=_sbs_evaluate,
+    derivation=("derivations.moments.expected_chain: Wick's theorem over the 3 pairings of the four slots of S·B·S; "
+                "a pairing that links the two S factors costs a factor 1/n. The pairing within each factor gives "
+                "ΣBΣ, the crossed one ΣBᵀΣ/n (a walk backwards through B transposes it) and the one closing a loop "
+                "through B gives tr(BΣ)Σ/n."),
+    check=MonteCarloCheck(
+        quantity="sample_covariance_sandwich",
+        params=lambda: {"B": _SBS_B, "Sigma": _SBS_SIGMA, "n": _SBS_N},
+        expected=lambda: _sbs_evaluate(_SBS_B, _SBS_SIGMA, _SBS_N),
+        control=NegativeControl("the printed form (n−1)/n ΣBΣ + (2ΣBΣ + tr(ΣB)Σ)/n, which holds only for symmetric B",
+                                expected=lambda: _sbs_printed(_SBS_B, _SBS_SIGMA, _SBS_N)),
+        tolerance=0.25,
+        samples=400_000,
+    ),
+    errata=("The printed Lemma A.2 writes 2ΣBΣ where the general identity has ΣBΣ + ΣBᵀΣ: the two agree only "
+            "for symmetric B. Every use in the papers has a symmetric B, so no printed result is affected.",),
+)
+
+# --- base:gamma-star ---------------------------------------------------------------------------------------------
+
+_PRE_SIGMA = sp.diag(1, half, quarter)
+_PRE_N = 20
+
+
+def _gradient_params(V_tilde) -> dict:
+    return {"Sigma": _PRE_SIGMA, "n": _PRE_N, "V_tilde": V_tilde}
+
+
+gamma_star = Record(
+    id="base:gamma-star",
+    kind="theorem",
+    title="the pretrained LSA preconditioner Ṽ* = −Γ⁻¹",
+    source=Source("2603.01293", "§3 (pretraining)", "3.7"),
+    also_from=(Source("2510.03605", "Theorem 3.1"), Source("2306.09927", "Zhang-Frei-Bartlett Theorem 4.1")),
+    convention=JAVANMARD,
+    assumptions=("x ~ N(0, Σ), Σ positive definite", "w* ~ N(0, I_d), no noise",
+                 "one LSA step, no CoT in training, ŵ_0 = 0, W̃ = I", "population loss ½E‖ŵ_1 − w*‖²"),
+    parameters=(Parameter("Sigma", "pretraining covariance Σ (positive definite)"),
+                Parameter("n", "pretraining prompt length")),
+    statement=lambda: [Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False)),
+                       Equation(Gamma, pretraining.gamma_closed_form(Sigma, n))],
+    evaluator=lambda Sigma, n: pretraining.gamma_star(Sigma, n),
+    derivation=("The one-step error operator −(I + ṼS) comes from the derived CoT step at ŵ_0 = 0; "
+                "derivations.pretraining.pretraining_loss integrates S out with the Wick engine; its gradient in the d² "
+                "entries of Ṽ is solved as a linear system (sympy.solve) and Γ := −(Ṽ*)⁻¹. The tests prove "
+                "Γ = (1 + 1/n)Σ + tr(Σ)/n·I for symbolic diagonal Σ, dense rational Σ with symbolic n, and random "
+                "rational SPD Σ; gradient_flow integrates dṼ/dt = −∇L with solve_ivp and lands on Ṽ*."),
+    check=MonteCarloCheck(
+        quantity="pretraining_gradient",
+        params=lambda: _gradient_params(pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)),
+        expected=lambda: sp.zeros(3, 3),
+        control=NegativeControl("the un-regularised preconditioner Ṽ = −Σ⁻¹ is stationary",
+                                params=lambda: _gradient_params(-_PRE_SIGMA.inv())),
+        tolerance=0.05,
+        samples=400_000,
+    ),
+)
+
+# --- base:pretraining-min-error ----------------------------------------------------------------------------------
+
+
+def _min_error_ridge_typo(Sigma_, n_):
+    """d − tr(Γ'⁻¹Σ) with Γ' = Σ + tr(Σ)/n·I (the (1 + 1/n) factor dropped)."""
+    G = Sigma_ + Sigma_.trace() / sp.Integer(n_) * sp.eye(Sigma_.rows)
+    return Sigma_.rows - (G.inv() * Sigma_).trace()
+
+
+pretraining_min_error = Record(
+    id="base:pretraining-min-error",
+    kind="proposition",
+    title="the minimal pretraining error d − tr(Γ⁻¹Σ)",
+    source=Source("2510.03605", "Theorem 3.1 (loss at the optimum)", remark="derived in shared/theory, [R, C]"),
+    convention=JAVANMARD,
+    assumptions=gamma_star.assumptions,
+    parameters=gamma_star.parameters,
+    statement=lambda: Equation(sp.Symbol(r"\min_{\tilde{V}} \mathbb{E}\|\hat{w}_1 - w^{*}\|^{2}"),
+                               d - sp.Trace(sp.Inverse(Gamma) * Sigma)),
+    evaluator=lambda Sigma, n: pretraining.minimal_error(Sigma, n),
+    derivation=("The derived one-step error evaluated at the solved stationary point Ṽ* (exact rational for rational "
+                "Σ); the tests confirm it equals d − tr(Γ⁻¹Σ), e.g. 376/637 at Σ = diag(1, 1/2, 1/4), n = 20."),
+    check=MonteCarloCheck(
+        quantity="lsa_weight_error",
+        params=lambda: {"Sigma": _PRE_SIGMA, "n": _PRE_N,
+                        "V_tilde": pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)},
+        expected=lambda: pretraining.minimal_error(_PRE_SIGMA, _PRE_N),
+        control=NegativeControl("Γ without the (1 + 1/n) factor: d − tr((Σ + tr(Σ)/n·I)⁻¹Σ)",
+                                expected=lambda: _min_error_ridge_typo(_PRE_SIGMA, _PRE_N)),
+        tolerance=0.02,
+    ),
+)
+
+# --- base:no-cot-isotropic-error ---------------------------------------------------------------------------------
+
+_ISO_D, _ISO_N = 4, 6
+
+
+def _isotropic_value(d_, n_):
+    D = pretraining.isotropic_derivation()
+    return D.minimal_error.subs({D.d: prompt_length(d_, "d"), D.n: prompt_length(n_)})
+
+
+def _isotropic_params() -> dict:
+    D = pretraining.isotropic_derivation()
+    c = D.c_star.subs({D.d: _ISO_D, D.n: _ISO_N})
+    return {"Sigma": sp.eye(_ISO_D), "n": _ISO_N, "V_tilde": -c * sp.eye(_ISO_D)}
+
+
+no_cot_isotropic_error = Record(
+    id="base:no-cot-isotropic-error",
+    kind="proposition",
+    title="no-CoT weight-prediction error for isotropic features, d(d+1)/(n+d+1)",
+    source=Source("2502.21212", "Huang-Wang-Lee, no-CoT error floor", remark="exact form derived, anchors.md A.4"),
+    also_from=(Source("2307.03576", "Mahankali et al., step n/(n+d+1)"),),
+    convention=HUANG_WANG_LEE,
+    assumptions=("x ~ N(0, I_d)", "w* ~ N(0, I_d), no noise", "one LSA step at the pretraining optimum"),
+    parameters=(Parameter("d", "dimension"), Parameter("n", "prompt length")),
+    statement=lambda: Equation(sp.Symbol(r"\min_{\tilde{V}} \mathbb{E}\|\hat{w}_1 - w^{*}\|^{2}"),
+                               pretraining.isotropic_derivation().minimal_error),
+    evaluator=_isotropic_value,
+    derivation=("With Σ = I_d symbolic in d and Ṽ = −cI (rotation invariance), the Wick engine gives the error "
+                "d − 2cd + c²d(n + d + 1)/n; its stationary point is c* = n/(n + d + 1) (Mahankali et al.) and the "
+                "minimum d(d + 1)/(n + d + 1) (Huang–Wang–Lee)."),
+    check=MonteCarloCheck(
+        quantity="lsa_weight_error",
+        params=_isotropic_params,
+        expected=lambda: _isotropic_value(_ISO_D, _ISO_N),
+        control=NegativeControl("the asymptotic form d²/n", expected=lambda: sp.Rational(_ISO_D ** 2, _ISO_N)),
+        tolerance=0.05,
+    ),
+)
+
+RECORDS = [lsa_cot_step, wishart_second_moment, gamma_star, pretraining_min_error, no_cot_isotropic_error]

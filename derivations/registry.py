@@ -1,0 +1,191 @@
+"""The registry of results: the hallway where a derived expression and a simulated estimate meet.
+
+A ``Record`` is data (fungrim's pattern): a permanent id ``paper:kind-number``, its source, assumptions, convention,
+the statement as an abstract SymPy expression (for LaTeX), an exact evaluator built on the derivation, and a *declared*
+check: which simulated quantity to estimate at which parameters, the exact value the result predicts there, and a
+negative control (a perturbed claim that the same check must reject). ``verify/`` decides how to simulate and judge.
+
+    >>> from derivations import registry
+    >>> registry.get("base:gamma-star").evaluate(Sigma=[[1, 0], [0, 2]], n=4)
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import sympy as sp
+
+from derivations.convention import Convention
+from icl_theory.errors import InputError
+
+KINDS = ("theorem", "proposition", "lemma", "corollary", "claim", "identity")
+RECORD_MODULES = ("derivations.records.base", "derivations.records.synergy")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a result is stated: the paper (arXiv id), the numbered item and equation, and any remark."""
+
+    paper: str
+    item: str
+    equation: str | None = None
+    remark: str | None = None
+
+    def __str__(self) -> str:
+        eq = f", eq. {self.equation}" if self.equation else ""
+        return f"arXiv {self.paper}, {self.item}{eq}"
+
+
+@dataclass(frozen=True)
+class NegativeControl:
+    """A perturbed claim the check must reject.
+
+    Either ``expected`` (a wrong formula's value at the same parameters) or ``params`` (the same claim at perturbed
+    parameters, e.g. the un-regularised Σ⁻¹ in place of Γ⁻¹), or both.
+    """
+
+    description: str
+    expected: Callable[[], Any] | None = None
+    params: Callable[[], Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class MonteCarloCheck:
+    """Estimate ``quantity`` on the simulated LSA at ``params``; the result predicts ``expected()`` exactly.
+
+    ``tolerance`` is the resolution the check must reach (absolute, in the quantity's units): a pass needs the
+    z-scaled standard error below it, so a pass means "no deviation as large as the tolerance", not "too noisy to
+    tell". The negative control must lie further than the tolerance from the prediction.
+    """
+
+    quantity: str
+    params: Callable[[], Mapping[str, Any]]
+    expected: Callable[[], Any]
+    control: NegativeControl
+    tolerance: float
+    samples: int = 200_000
+
+
+@dataclass(frozen=True)
+class DeterministicCheck:
+    """Compare the simulator with the derived formula on random instances (no sampling error: a relative bound).
+
+    ``quantity`` names a simulator routine that draws a random instance of the given sizes and returns it with its
+    output; ``expected(instance)`` is the derivation's value on it and ``control.expected(instance)`` a perturbed
+    derivation's value.
+    """
+
+    quantity: str
+    params: Mapping[str, int]
+    expected: Callable[[Mapping[str, Any]], Any]
+    control: NegativeControl
+    rtol: float = 1e-10
+    instances: int = 20
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One result: id, statement, source, assumptions, convention, exact evaluator and declared check."""
+
+    id: str
+    kind: str
+    title: str
+    source: Source
+    convention: Convention
+    assumptions: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    statement: Callable[[], sp.Basic]
+    evaluator: Callable[..., Any]
+    check: MonteCarloCheck | DeterministicCheck
+    derivation: str = ""
+    errata: tuple[str, ...] = ()
+    also_from: tuple[Source, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        paper, _, rest = self.id.partition(":")
+        if not paper or not rest or self.kind not in KINDS:
+            raise ValueError(f"bad record id or kind: {self.id!r} ({self.kind!r})")
+
+    @property
+    def latex(self) -> str:
+        """The statement in LaTeX (SymPy's printer with the house notation)."""
+        statement = self.statement()
+        if isinstance(statement, (list, tuple)):
+            return r",\qquad ".join(sp.latex(part) for part in statement)
+        return sp.latex(statement)
+
+    def evaluate(self, **params: Any) -> Any:
+        """The exact value of the result for the given parameters (exact inputs give exact outputs)."""
+        known = {p.name for p in self.parameters}
+        unknown = sorted(set(params) - known)
+        missing = sorted(known - set(params))
+        if unknown:
+            raise InputError(f"{self.id}: unknown parameter(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+        if missing:
+            raise InputError(f"{self.id}: missing parameter(s) {', '.join(missing)}")
+        return self.evaluator(**params)
+
+    def _repr_latex_(self) -> str:
+        return f"$\\textbf{{{self.id}}}\\ ({self.title}):\\quad {self.latex}$"
+
+    def __repr__(self) -> str:
+        return f"<Record {self.id}: {self.title}>"
+
+
+@cache
+def _records() -> dict[str, Record]:
+    records: dict[str, Record] = {}
+    for module in RECORD_MODULES:
+        for record in importlib.import_module(module).RECORDS:
+            if record.id in records:
+                raise ValueError(f"duplicate record id {record.id}")
+            records[record.id] = record
+    return records
+
+
+def ids() -> list[str]:
+    """All registered ids, in registration order."""
+    return list(_records())
+
+
+def get(record_id: str) -> Record:
+    """The record with this id; an InputError naming close matches otherwise."""
+    try:
+        return _records()[record_id]
+    except KeyError:
+        close = difflib.get_close_matches(record_id, ids(), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; run `icl-theory list`"
+        raise InputError(f"unknown result id {record_id!r}{hint}") from None
+
+
+def select(patterns: Sequence[str] = ()) -> list[Record]:
+    """Records matching any of the ids or globs (e.g. ``synergy:*``); all records when no pattern is given."""
+    if not patterns:
+        return list(_records().values())
+    chosen: dict[str, Record] = {}
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?["):
+            matches = [rid for rid in ids() if fnmatch.fnmatchcase(rid, pattern)]
+            if not matches:
+                raise InputError(f"no result id matches {pattern!r}; run `icl-theory list`")
+            chosen.update((rid, _records()[rid]) for rid in matches)
+        else:
+            chosen[pattern] = get(pattern)
+    return list(chosen.values())
+
+
+def records() -> Iterator[Record]:
+    """Every record, in registration order."""
+    return iter(_records().values())

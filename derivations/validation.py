@@ -1,0 +1,75 @@
+"""Turning user input into exact SymPy objects, with a one-line InputError naming what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+
+from icl_theory.errors import InputError
+
+
+def exact_scalar(value: object, name: str) -> sp.Expr:
+    """An exact SymPy number or expression; Python floats are read by their decimal repr (0.1 -> 1/10)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float) or type(value).__module__ == "numpy":
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise InputError(f"{name} must be finite, got {number}")
+        return sp.Rational(repr(number))
+    if isinstance(value, str):
+        try:
+            return sp.Rational(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a number, got {value!r}") from None
+    try:
+        return sp.sympify(value)
+    except (sp.SympifyError, TypeError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+
+
+def exact_matrix(value: object, name: str) -> sp.Matrix:
+    """An exact explicit matrix from a SymPy matrix, a numpy array or nested sequences."""
+    if isinstance(value, sp.MatrixBase):
+        rows = value.tolist()
+    elif hasattr(value, "tolist"):
+        rows = value.tolist()
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        rows = [list(r) if isinstance(r, Sequence) and not isinstance(r, str) else r for r in value]
+    else:
+        raise InputError(f"{name} must be a matrix, got {type(value).__name__}")
+    if not rows or not all(isinstance(r, list) for r in rows) or len({len(r) for r in rows}) != 1:
+        raise InputError(f"{name} must be a rectangular 2-D matrix")
+    return sp.Matrix([[exact_scalar(x, f"{name} entry") for x in r] for r in rows])
+
+
+def exact_covariance(value: object, name: str = "Sigma") -> sp.Matrix:
+    """An exact symmetric positive semi-definite matrix (PSD is checked when the entries are numbers)."""
+    M = exact_matrix(value, name)
+    if M.rows != M.cols:
+        raise InputError(f"{name} must be a square matrix, got shape {M.shape}")
+    if any(sp.simplify(M[r, c] - M[c, r]) != 0 for r in range(M.rows) for c in range(r)):
+        raise InputError(f"{name} is not symmetric")
+    if all(x.is_number for x in M):
+        if any(not x.is_real for x in M):
+            raise InputError(f"{name} must have real entries")
+        if not M.is_positive_semidefinite:
+            smallest = min(sp.re(ev.evalf(15)) for ev in M.eigenvals())
+            raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {float(smallest):.6g})")
+    return M
+
+
+def prompt_length(value: object, name: str = "n") -> sp.Expr:
+    """A prompt length: an integer ≥ 1 or a positive symbol."""
+    n = exact_scalar(value, name)
+    if n.is_number:
+        if not (n.is_integer and n >= 1):
+            raise InputError(f"{name} must be an integer ≥ 1, got {n}")
+    elif n.is_positive is False:
+        raise InputError(f"{name} must be positive")
+    return n

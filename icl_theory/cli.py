@@ -1,0 +1,157 @@
+"""The ``icl-theory`` command line: list, show and verify registered results.
+
+    icl-theory list
+    icl-theory show ID [--latex]
+    icl-theory notes [--out DIR]
+    icl-theory verify [ID-or-glob ...] [--samples N] [--seed S] [--workers W] [--json] [--out DIR] [--resume]
+
+Exit status: 0 when every check passes (prediction passes, negative control rejected), 1 when any does not,
+2 for bad input (unknown id, bad option), with a one-line message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from icl_theory.errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own status for usage errors)
+        raise InputError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="icl-theory", description="Derive, print and check the theory of LSA in-context learning.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("list", help="list the registered results")
+    show = commands.add_parser("show", help="show one result")
+    show.add_argument("id")
+    show.add_argument("--latex", action="store_true", help="print only the statement's LaTeX")
+    notes = commands.add_parser("notes", help="write one Markdown page per result")
+    notes.add_argument("--out", default="notes")
+    verify = commands.add_parser("verify", help="run Monte Carlo checks (all results by default)")
+    verify.add_argument("ids", nargs="*", help="result ids or globs such as 'synergy:*'")
+    verify.add_argument("--samples", type=_positive_int, help="prompts per estimate (default: the record's own)")
+    verify.add_argument("--seed", type=_seed, default=0)
+    verify.add_argument("--workers", type=_positive_int, default=1, help="worker processes (same report for any)")
+    verify.add_argument("--alpha", type=float, default=1e-4, help="significance level of each check")
+    verify.add_argument("--json", action="store_true", help="print the reports as JSON")
+    verify.add_argument("--out", help="directory for one JSON result per check, written atomically")
+    verify.add_argument("--resume", action="store_true", help="with --out: reuse results already written there")
+    return parser
+
+
+def _cmd_list() -> int:
+    from derivations import registry
+
+    for record in registry.records():
+        print(f"{record.id:32s} {record.kind:12s} {record.title}")
+    return 0
+
+
+def _cmd_show(record_id: str, latex_only: bool) -> int:
+    from derivations import registry
+
+    record = registry.get(record_id)
+    if latex_only:
+        print(record.latex)
+        return 0
+    print(f"{record.id} ({record.kind}): {record.title}")
+    print(f"  source:      {record.source}")
+    for extra in record.also_from:
+        print(f"  also:        {extra}")
+    print(f"  convention:  {record.convention.describe()}")
+    for assumption in record.assumptions:
+        print(f"  assumes:     {assumption}")
+    print(f"  parameters:  {', '.join(f'{p.name} ({p.description})' for p in record.parameters)}")
+    print(f"  statement:   {record.latex}")
+    print(f"  check:       {record.check.quantity} on the simulated LSA; negative control: "
+          f"{record.check.control.description}")
+    for erratum in record.errata:
+        print(f"  erratum:     {erratum}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from derivations import registry
+    from verify.executors import make_executor
+    from verify.runner import CheckReport, run_check
+    from verify.store import ResultStore
+
+    if args.resume and not args.out:
+        raise InputError("--resume needs --out DIR (where earlier results were written)")
+    if not 0 < args.alpha < 1:
+        raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    records = registry.select(args.ids)
+    store = ResultStore(args.out) if args.out else None
+    executor = make_executor(args.workers)
+    reports = []
+    for record in records:
+        key = f"{record.id}|seed={args.seed}|samples={args.samples}|alpha={args.alpha}"
+        stored = store.load(key) if (store and args.resume) else None
+        report = CheckReport.from_dict(stored) if stored else run_check(
+            record, samples=args.samples, seed=args.seed, executor=executor, alpha=args.alpha)
+        if store and not stored:
+            store.save(key, report.to_dict())
+        reports.append(report)
+        if not args.json:
+            mark = "ok  " if report.passed else "FAIL"
+            print(f"{mark} {record.id:32s} [{report.status}] {report.seconds:6.1f}s")
+            print(f"       prediction: {report.prediction.summary()}")
+            print(f"       control:    {report.control.summary()}  <- {report.control_description}")
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        passed = sum(r.passed for r in reports)
+        print(f"{passed} of {len(reports)} checks passed with their negative controls rejected (seed {args.seed})")
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return _cmd_list()
+        if args.command == "show":
+            return _cmd_show(args.id, args.latex)
+        if args.command == "notes":
+            from icl_theory.notes import write_notes
+
+            for path in write_notes(args.out):
+                print(path)
+            return 0
+        return _cmd_verify(args)
+    except InputError as error:
+        print(f"icl-theory: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("icl-theory: interrupted (results already written are kept)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

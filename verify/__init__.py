@@ -1,0 +1,1 @@
+"""Simulate the one-layer LSA model independently of derivations/: sampling, forward pass, CoT rollout, training."""

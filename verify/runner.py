@@ -1,0 +1,167 @@
+"""Run a record's declared check: simulate the quantity, judge the prediction, and judge the negative control.
+
+The record is taken as data (its ``check`` declares quantity, parameters, prediction, control); this module never
+imports derivations/. A check **passes** when the prediction passes and the negative control fails.
+
+Randomness: every batch has its own ``SeedSequence(seed, spawn_key=(crc32(record id), role, batch))``, so a report
+depends only on (seed, record, samples), never on the number of worker processes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from verify.executors import Executor, SerialExecutor
+from verify.quantities import DETERMINISTIC, sampler
+from verify.statistics import FAIL, PASS, BatchMeans, Verdict, as_mpf_vector, judge
+
+BATCHES = 40
+CHUNK = 20_000
+THEORY, CONTROL = 0, 1
+
+
+def numeric(value: Any) -> Any:
+    """Exact SymPy values (and nested lists) as float64 numpy values for the simulator."""
+    if hasattr(value, "evalf") and hasattr(value, "tolist"):
+        return np.array(value.evalf(20).tolist(), dtype=float)
+    if hasattr(value, "evalf"):
+        return float(value.evalf(20))
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float)
+    return value
+
+
+def batch_seeds(seed: int, record_id: str, role: int, batches: int) -> list[np.random.SeedSequence]:
+    root = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(record_id.encode()), role))
+    return root.spawn(batches)
+
+
+def _run_batch(task: tuple[str, dict[str, Any], np.random.SeedSequence, int]) -> tuple[np.ndarray, int]:
+    """One batch: the mean of ``size`` per-prompt values, drawn in memory-bounded chunks."""
+    quantity, params, seed_sequence, size = task
+    rng = np.random.default_rng(seed_sequence)
+    draw = sampler(quantity)
+    total, done = None, 0
+    while done < size:
+        chunk = min(CHUNK, size - done)
+        values = np.asarray(draw(params, rng, chunk), dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise FloatingPointError(f"{quantity}: a simulated value is not finite")
+        part = values.sum(axis=0)
+        total = part if total is None else total + part
+        done += chunk
+    return total / size, size
+
+
+def estimate(quantity: str, params: dict[str, Any], samples: int, seeds: list[np.random.SeedSequence],
+             executor: Executor) -> BatchMeans:
+    """Mean of ``quantity`` over ``samples`` prompts, split in len(seeds) equal batches (SE by batch means)."""
+    size = math.ceil(samples / len(seeds))
+    results = executor.map(_run_batch, [(quantity, params, s, size) for s in seeds])
+    accumulator = BatchMeans(len(np.ravel(results[0][0])))
+    for mean, count in results:
+        accumulator.add_summary(mean, count)
+    return accumulator
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    record_id: str
+    method: str
+    prediction: Verdict
+    control: Verdict
+    control_description: str
+    seed: int
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.prediction.outcome == PASS and self.control.outcome == FAIL
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return PASS
+        if self.prediction.outcome == FAIL:
+            return FAIL
+        if self.control.outcome != FAIL:
+            return "control-not-rejected"
+        return self.prediction.outcome
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(passed=self.passed, status=self.status)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckReport:
+        return cls(data["record_id"], data["method"], Verdict(**data["prediction"]), Verdict(**data["control"]),
+                   data["control_description"], data["seed"], data["seconds"])
+
+
+def run_check(record: Any, *, samples: int | None = None, seed: int = 0, executor: Executor | None = None,
+              alpha: float = 1e-4) -> CheckReport:
+    """Run ``record.check`` (Monte Carlo or deterministic) and judge its prediction and its negative control."""
+    executor = executor or SerialExecutor()
+    check = record.check
+    start = time.perf_counter()
+    if check.quantity in DETERMINISTIC:
+        prediction, control = _run_deterministic(record, seed)
+    else:
+        prediction, control = _run_monte_carlo(record, samples or check.samples, seed, executor, alpha)
+    return CheckReport(record.id, "deterministic" if check.quantity in DETERMINISTIC else "monte-carlo",
+                       prediction, control, check.control.description, seed, time.perf_counter() - start)
+
+
+def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor,
+                     alpha: float) -> tuple[Verdict, Verdict]:
+    check = record.check
+    if samples < 2 * BATCHES:
+        raise ValueError(f"--samples must be at least {2 * BATCHES}")
+    params = {k: numeric(v) for k, v in check.params().items()}
+    expected = check.expected()
+    estimate_ = estimate(check.quantity, params, samples, batch_seeds(seed, record.id, THEORY, BATCHES), executor)
+    prediction = judge(estimate_.mean, estimate_.standard_error, expected, estimate_.count, check.tolerance, alpha)
+
+    control = check.control
+    if control.params is not None:
+        control_params = {k: numeric(v) for k, v in control.params().items()}
+        estimate_ = estimate(check.quantity, control_params, samples,
+                             batch_seeds(seed, record.id, CONTROL, BATCHES), executor)
+    control_expected = control.expected() if control.expected is not None else expected
+    if control.params is None:
+        gap = max(abs(float(a - b)) for a, b in zip(as_mpf_vector(control_expected), as_mpf_vector(expected)))
+        if gap <= check.tolerance:
+            raise ValueError(f"{record.id}: the negative control lies within the tolerance of the prediction "
+                             f"({gap:.3g} ≤ {check.tolerance:.3g}); it could never be rejected")
+    rejected = judge(estimate_.mean, estimate_.standard_error, control_expected, estimate_.count, check.tolerance,
+                     alpha)
+    return prediction, rejected
+
+
+def _run_deterministic(record: Any, seed: int) -> tuple[Verdict, Verdict]:
+    check = record.check
+    rollout = DETERMINISTIC[check.quantity]
+    worst_prediction = worst_control = 0.0
+    for seed_sequence in batch_seeds(seed, record.id, THEORY, check.instances):
+        instance, output = rollout(check.params, np.random.default_rng(seed_sequence))
+        output = np.asarray(output, dtype=float)
+        for expected_fn, is_control in ((check.expected, False), (check.control.expected, True)):
+            expected = np.asarray(expected_fn(instance), dtype=float)
+            deviation = float(np.max(np.abs(output - expected) / np.maximum(1.0, np.abs(expected))))
+            if is_control:
+                worst_control = max(worst_control, deviation)
+            else:
+                worst_prediction = max(worst_prediction, deviation)
+
+    def verdict(deviation: float) -> Verdict:
+        outcome = PASS if deviation <= check.rtol else FAIL
+        return Verdict(outcome, [deviation], [0.0], [0.0], check.instances, math.nan, math.nan, 0.0, check.rtol, 0.0)
+
+    return verdict(worst_prediction), verdict(worst_control)

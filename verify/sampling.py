@@ -1,0 +1,86 @@
+"""Prompts of the in-context weight-prediction problem: x ~ N(0, Σ) in R^d, w* ~ N(0, I_d), noiseless y = ⟨w*, x⟩.
+
+Every draw takes the caller's ``numpy.random.Generator``; nothing here touches a global random state.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+
+from icl_theory.errors import InputError
+
+SYMMETRY_RTOL = 1e-10
+PSD_RTOL = 1e-12
+
+
+def require_count(name: str, value: int, minimum: int) -> int:
+    """``value`` as a Python int, or InputError unless it is an integer ≥ ``minimum``."""
+    try:
+        count = operator.index(value)
+    except TypeError:
+        raise InputError(f"{name} must be an integer, got {value!r}") from None
+    if isinstance(value, bool) or count < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return count
+
+
+def covariance_root(Sigma: np.ndarray) -> np.ndarray:
+    """The symmetric PSD square root R = Q Λ^{1/2} Qᵀ of Σ = Q Λ Qᵀ, so that R Rᵀ = Σ (singular Σ allowed).
+
+    Σ must be a finite square matrix, symmetric to 1e-10 relative to max|Σ_ij|, with every eigenvalue
+    ≥ −1e-12 · max|λ| (eigenvalues in that round-off band are set to 0).
+    """
+    S = np.asarray(Sigma, dtype=np.float64)
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] == 0:
+        raise InputError(f"Sigma must be a square matrix, got shape {S.shape}")
+    if not np.all(np.isfinite(S)):
+        raise InputError("Sigma has a non-finite entry")
+    if np.max(np.abs(S - S.T)) > SYMMETRY_RTOL * np.max(np.abs(S)):
+        raise InputError("Sigma is not symmetric")
+    eigenvalues, Q = np.linalg.eigh((S + S.T) / 2)
+    if eigenvalues[0] < -PSD_RTOL * np.max(np.abs(eigenvalues)):
+        raise InputError(f"Sigma is not positive semi-definite (smallest eigenvalue {eigenvalues[0]:.6g})")
+    R = (Q * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ Q.T
+    return (R + R.T) / 2  # exactly symmetric
+
+
+def draw_covariates(rng: np.random.Generator, root: np.ndarray, n: int, batch: int) -> np.ndarray:
+    """X of shape (batch, d, n): columns x_i = R g_i with g_i ~ N(0, I_r) i.i.d., so x_i ~ N(0, R Rᵀ).
+
+    ``root`` is any finite (d, r) matrix R, typically ``covariance_root(Σ)``.
+    """
+    R = np.asarray(root, dtype=np.float64)
+    if R.ndim != 2 or 0 in R.shape:
+        raise InputError(f"the covariance root must be a non-empty matrix, got shape {R.shape}")
+    if not np.all(np.isfinite(R)):
+        raise InputError("the covariance root has a non-finite entry")
+    n, batch = require_count("n", n, 1), require_count("batch", batch, 1)
+    return R @ rng.standard_normal((batch, R.shape[1], n))
+
+
+def draw_tasks(rng: np.random.Generator, d: int, batch: int) -> np.ndarray:
+    """w* of shape (batch, d), each row ~ N(0, I_d)."""
+    d, batch = require_count("d", d, 1), require_count("batch", batch, 1)
+    return rng.standard_normal((batch, d))
+
+
+@dataclass(frozen=True, eq=False)
+class Prompts:
+    """``batch`` prompts: X (batch, d, n) with columns x_i, w_star (batch, d), y (batch, n) with y_i = ⟨w*, x_i⟩."""
+
+    X: np.ndarray
+    w_star: np.ndarray
+    y: np.ndarray
+
+
+def draw_prompts(rng: np.random.Generator, root: np.ndarray, n: int, batch: int) -> Prompts:
+    """``batch`` prompts of n examples, x_i ~ N(0, R Rᵀ) (R = ``root``), w* ~ N(0, I_d), y = w*ᵀ X (no noise).
+
+    Pass ``covariance_root(Σ)`` as ``root``; hot loops compute it once. X is drawn before w*.
+    """
+    X = draw_covariates(rng, root, n, batch)
+    w_star = draw_tasks(rng, X.shape[1], batch)
+    return Prompts(X, w_star, np.einsum("bd,bdn->bn", w_star, X))
