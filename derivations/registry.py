@@ -25,7 +25,8 @@ from derivations.convention import Convention
 from icl_theory.errors import InputError
 
 KINDS = ("theorem", "proposition", "lemma", "corollary", "claim", "identity")
-RECORD_MODULES = ("derivations.records.base", "derivations.records.synergy")
+RECORD_MODULES = ("derivations.records.base", "derivations.records.synergy", "derivations.records.tts",
+                  "derivations.records.tts_depth")
 
 
 @dataclass(frozen=True)
