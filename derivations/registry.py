@@ -26,7 +26,7 @@ from icl_theory.errors import InputError
 
 KINDS = ("theorem", "proposition", "lemma", "corollary", "claim", "identity")
 RECORD_MODULES = ("derivations.records.base", "derivations.records.synergy", "derivations.records.tts",
-                  "derivations.records.tts_depth")
+                  "derivations.records.tts_tasks", "derivations.records.tts_depth")
 
 
 @dataclass(frozen=True)

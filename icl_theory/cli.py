@@ -3,6 +3,7 @@
     icl-theory list
     icl-theory show ID [--latex]
     icl-theory notes [--out DIR]
+    icl-theory figures [NAME ...] [--out DIR]
     icl-theory verify [ID-or-glob ...] [--samples N] [--seed S] [--workers W] [--json] [--out DIR] [--resume]
 
 Exit status: 0 when every check passes (prediction passes, negative control rejected), 1 when any does not,
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--latex", action="store_true", help="print only the statement's LaTeX")
     notes = commands.add_parser("notes", help="write one Markdown page per result")
     notes.add_argument("--out", default="notes")
+    figures = commands.add_parser("figures", help="regenerate figures (data + PNG); all by default")
+    figures.add_argument("names", nargs="*", help="figure names (see `icl-theory figures --list`)")
+    figures.add_argument("--out", default="figures")
+    figures.add_argument("--list", action="store_true", help="list the figure names")
     verify = commands.add_parser("verify", help="run Monte Carlo checks (all results by default)")
     verify.add_argument("ids", nargs="*", help="result ids or globs such as 'synergy:*'")
     verify.add_argument("--samples", type=_positive_int, help="prompts per estimate (default: the record's own)")
@@ -131,6 +136,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in reports) else 1
 
 
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from icl_theory.figures import figures, make_figures
+
+    if args.list:
+        for name in figures():
+            print(name)
+        return 0
+    for path in make_figures(args.names, args.out):
+        print(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -144,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in write_notes(args.out):
                 print(path)
             return 0
+        if args.command == "figures":
+            return _cmd_figures(args)
         return _cmd_verify(args)
     except InputError as error:
         print(f"icl-theory: error: {error}", file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from icl_theory.errors import InputError
+from verify import cot_quantities, depth_quantities, task_quantities
 from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks
 from verify.simulator import (cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix,
                               weight_prediction_error)
@@ -75,6 +76,9 @@ MONTE_CARLO: dict[str, Sampler] = {
     "pretraining_gradient": pretraining_gradient,
 }
 DETERMINISTIC = {"lsa_cot_rollout": lsa_cot_rollout}
+for _module in (cot_quantities, task_quantities, depth_quantities):
+    MONTE_CARLO.update(_module.MONTE_CARLO)
+    DETERMINISTIC.update(_module.DETERMINISTIC)
 
 
 def sampler(name: str) -> Sampler:
