@@ -13,7 +13,7 @@ from pathlib import Path
 
 from icl_theory.errors import InputError
 
-FIGURE_MODULES = ("icl_theory.figures.test_time", "icl_theory.figures.depth")
+FIGURE_MODULES = ("icl_theory.figures.test_time", "icl_theory.figures.tasks", "icl_theory.figures.depth")
 FigureFunction = Callable[[Path], list[Path]]
 
 
