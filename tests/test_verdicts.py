@@ -1,0 +1,66 @@
+"""The statistical verdict and the runner: three outcomes, honest standard errors, and controls that are rejected."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations import registry
+from verify.runner import run_check
+from verify.statistics import FAIL, INCONCLUSIVE, PASS, BatchMeans, judge
+
+
+def test_judge_three_outcomes():
+    assert judge(np.array([1.001]), np.array([0.001]), sp.Integer(1), 100, tolerance=0.01).outcome == PASS
+    assert judge(np.array([1.1]), np.array([0.001]), sp.Integer(1), 100, tolerance=0.01).outcome == FAIL
+    assert judge(np.array([1.001]), np.array([0.1]), sp.Integer(1), 100, tolerance=0.01).outcome == INCONCLUSIVE
+
+
+def test_judge_uses_exact_prediction_and_bonferroni():
+    verdict = judge(np.array([1 / 3, 2 / 3]), np.array([1e-3, 1e-3]), sp.Matrix([sp.Rational(1, 3),
+                                                                                sp.Rational(2, 3)]), 10, 0.1)
+    assert verdict.outcome == PASS and verdict.z_max < 1e-10
+    one = judge(np.array([0.0]), np.array([1.0]), sp.Integer(0), 10, 10.0, alpha=1e-4)
+    two = judge(np.array([0.0, 0.0]), np.array([1.0, 1.0]), sp.Matrix([0, 0]), 10, 10.0, alpha=1e-4)
+    assert two.z_critical > one.z_critical   # z* = Φ⁻¹(1 − α/(2p)) grows with the number of components p
+
+
+def test_judge_rejects_mismatched_components():
+    with pytest.raises(ValueError, match="prediction has 2 components, the estimate 1"):
+        judge(np.array([1.0]), np.array([0.1]), sp.Matrix([1, 2]), 10, 0.1)
+
+
+def test_batch_means_standard_error_is_calibrated():
+    # For i.i.d. N(0, 1) samples split in 40 batches, the batch-means SE of the grand mean ≈ 1/√N.
+    rng = np.random.default_rng(np.random.SeedSequence(5))
+    accumulator = BatchMeans(1)
+    for _ in range(40):
+        accumulator.add_batch(rng.standard_normal(2500))
+    assert accumulator.count == 100_000
+    assert 0.8 < accumulator.standard_error[0] * np.sqrt(100_000) < 1.2
+
+
+def test_batch_means_refuses_non_finite_samples():
+    with pytest.raises(FloatingPointError):
+        BatchMeans(1).add_batch(np.array([1.0, np.inf]))
+
+
+@pytest.mark.parametrize("record_id", ["base:lsa-cot-step", "base:wishart-second-moment", "base:gamma-star",
+                                       "base:pretraining-min-error", "base:no-cot-isotropic-error",
+                                       "synergy:lem-A.1", "synergy:prop-5.1"])
+def test_foundation_checks_pass_and_reject_their_controls(record_id):
+    report = run_check(registry.get(record_id), seed=11)
+    assert report.prediction.outcome == PASS, report.prediction.summary()
+    assert report.control.outcome == FAIL, report.control.summary()
+    assert report.passed and report.status == PASS
+
+
+def test_a_wrong_prediction_fails_the_same_check():
+    # Lemma A.1's check with prediction and control swapped: the proof's typo (coefficient 2) as the prediction is
+    # rejected by the simulation, and the true statement, now the "control", is not.
+    record = registry.get("synergy:lem-A.1")
+    check = record.check
+    truth = type(check.control)("the statement", expected=check.expected)
+    swapped = type(check)(check.quantity, check.params, check.control.expected, truth, check.tolerance, check.samples)
+    report = run_check(type(record)(**{**record.__dict__, "check": swapped}), seed=11)
+    assert report.prediction.outcome == FAIL and report.control.outcome == PASS
+    assert not report.passed and report.status == FAIL
