@@ -1,0 +1,27 @@
+"""notes/ holds one page per registered result, exactly as the registry generates it (pages cannot drift)."""
+
+from pathlib import Path
+
+from derivations import registry
+from icl_theory.notes import page, page_name
+
+NOTES = Path(__file__).resolve().parent.parent / "notes"
+
+
+def test_every_record_has_its_current_page():
+    for record in registry.records():
+        path = NOTES / page_name(record)
+        assert path.exists(), f"{path.name} missing: run `icl-theory notes --out notes`"
+        assert path.read_text(encoding="utf-8") == page(record), f"{path.name} is stale: run `icl-theory notes`"
+
+
+def test_no_orphan_pages():
+    expected = {page_name(record) for record in registry.records()}
+    assert {p.name for p in NOTES.glob("*__*.md")} <= expected
+
+
+def test_page_states_statement_control_and_command():
+    text = page(registry.get("synergy:lem-A.1"))
+    assert "$$" in text and r"\operatorname{tr}" in text
+    assert "Negative control" in text and "coefficient 2" in text
+    assert "icl-theory verify synergy:lem-A.1" in text
