@@ -1,0 +1,236 @@
+r"""Choosing the training-task mixture (arXiv 2510.03605 §4, Proposition 4.3 and its quadratic program).
+
+Candidate tasks ℓ (covariance Λ_ℓ, prompt length n_ℓ) are mixed with probabilities π on the simplex Δ; training gives
+Ṽ(π) (``derivations.multitask``). On a test task Σ with m → ∞ examples (S → Σ) the k-step CoT error is
+
+    F_k(π; Σ) = E‖ŵ_k − w*‖² = ‖E_k(Σ)‖²_F,   E_k(Σ) = −(I + Ṽ(π)Σ)^k = −(I − Γ(π)⁻¹Σ)^k   (the true objective),
+
+obtained by evaluating the derived error operator (``derivations.lsa.error_operator``) at S = Σ. F_k is not convex
+in π in general (Ṽ(π) is a ratio of affine maps), so ``optimise_true_objective`` minimises it numerically over Δ from
+several starts. The paper's tractable surrogate is the convex quadratic program
+
+    min_{π ∈ Δ} Q(π) = ‖I − Σ⁻¹ Σ_ℓ π_ℓ Λ_ℓ‖²_F,
+
+which pretends Γ(π) = Σ_ℓπ_ℓΛ_ℓ (n → ∞ and no spread across tasks) and cannot see prompt lengths; it is solved
+exactly (``solve_surrogate_qp``: KKT conditions on every support, exact rationals). Proposition 4.3 (the optimal π
+puts at least half of its mass on hard tasks) is checked by ``hard_mass`` at the numerical optimum of F_k.
+
+The task-selection experiment (four task types (α, B)) is defined here: α is the spectral decay exponent,
+λ_i ∝ i^(−α) normalised to tr Λ = d (larger α: smaller λ_min/tr, harder), B the training prompt length n [R].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import reduce
+from itertools import combinations
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import minimize
+
+from derivations.hardness import hardness
+from derivations.lsa import error_operator
+from derivations.moments import MatrixLike
+from derivations.multitask import NumericMixture, Task
+from derivations.spoly import SPoly
+from derivations.validation import exact_covariance, exact_matrix, exact_scalar
+from icl_theory.errors import InputError
+
+# --- the experiment's task types ----------------------------------------------------------------------------------
+
+DIMENSION = 5
+SPECTRUM_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A task type (α, B) of the task-selection experiment: decay exponent α, training prompt length B."""
+
+    name: str
+    alpha: sp.Rational
+    B: int
+
+    def task(self, d: int = DIMENSION) -> Task:
+        return Task.of(power_law_spectrum(self.alpha, d), self.B)
+
+    @property
+    def is_hard(self) -> bool:
+        return bool(self.alpha > sp.Rational(1, 2))
+
+
+TASK_TYPES = (TaskType("Easy-Short", sp.Rational(1, 5), 20), TaskType("Hard-Short", sp.Rational(4, 5), 20),
+              TaskType("Easy-Long", sp.Rational(1, 5), 100), TaskType("Hard-Long", sp.Rational(4, 5), 100))
+
+
+def power_law_spectrum(alpha: object, d: int = DIMENSION) -> sp.Matrix:
+    """diag(λ_1..λ_d), λ_i = d·r_i/Σ_j r_j with r_i = i^(−α) rounded to 6 decimals (exact rationals, tr = d)."""
+    alpha = exact_scalar(alpha, "alpha")
+    if not (alpha.is_number and alpha.is_real and alpha >= 0):
+        raise InputError(f"alpha must be a real number ≥ 0, got {alpha}")
+    if int(d) != d or d < 1:
+        raise InputError(f"d must be an integer ≥ 1, got {d}")
+    rounded = [sp.Rational(round(float(sp.Integer(i) ** -alpha) * 10 ** SPECTRUM_DIGITS), 10 ** SPECTRUM_DIGITS)
+               for i in range(1, d + 1)]
+    total = sum(rounded)
+    return sp.diag(*[d * r / total for r in rounded])
+
+
+def experiment_tasks(d: int = DIMENSION) -> list[Task]:
+    return [t.task(d) for t in TASK_TYPES]
+
+
+# --- the true objective ---------------------------------------------------------------------------------------------
+
+
+def at_population(poly: SPoly, Sigma: MatrixLike) -> sp.Matrix:
+    """An SPoly evaluated at S = Σ (the m → ∞ limit of the sample covariance)."""
+    return sp.expand(reduce(lambda acc, term: acc + term[0] * reduce(lambda a, b: a * Sigma * b, term[1]),
+                            poly.terms, sp.zeros(Sigma.rows, Sigma.rows)))
+
+
+def population_error(V_tilde: MatrixLike, Sigma: MatrixLike, k: int) -> sp.Expr:
+    """F_k = ‖E_k(Σ)‖²_F, the m → ∞ error after k CoT steps (W̃ = I), exact; from the derived error operator."""
+    V = exact_matrix(V_tilde, "V_tilde")
+    Sigma = exact_covariance(Sigma)
+    identity = sp.eye(V.rows)
+    E = at_population(error_operator(_steps(k), V, identity, identity), Sigma)
+    return sp.factor((E * E.T).trace())
+
+
+def _steps(k: object) -> int:
+    if isinstance(k, bool) or int(k) != k or k < 0:
+        raise InputError(f"the number of CoT steps k must be an integer ≥ 0, got {k!r}")
+    return int(k)
+
+
+@dataclass(frozen=True)
+class TrueObjective:
+    """F_k(π; Σ) for float π: Ṽ(π) from the per-task linear systems, then ‖(I + ṼΣ)^k‖²_F."""
+
+    mixture: NumericMixture
+    Sigma: np.ndarray
+    k: int
+
+    @classmethod
+    def of(cls, tasks: Sequence[Task], Sigma: MatrixLike, k: int) -> TrueObjective:
+        return cls(NumericMixture.of(tasks), np.array(exact_covariance(Sigma).evalf(30), dtype=float), _steps(k))
+
+    def __call__(self, weights: np.ndarray) -> float:
+        V = self.mixture.preconditioner(weights)
+        step = np.eye(len(V)) + V @ self.Sigma
+        power = np.linalg.matrix_power(step, self.k)
+        return float(np.sum(power * power))
+
+
+@dataclass(frozen=True)
+class Optimum:
+    weights: np.ndarray
+    value: float
+
+
+def optimise_true_objective(objective: TrueObjective, starts: int = 12, seed: int = 0,
+                            max_hard_mass: tuple[np.ndarray, float] | None = None) -> Optimum:
+    """min F_k over the simplex by SLSQP from the barycentre, the vertices and ``starts`` Dirichlet points.
+
+    The start points come from a fixed generator (seeded) — a deterministic multi-start, not a sampling. With
+    ``max_hard_mass = (hard_mask, c)`` the extra constraint Σ_{ℓ hard} π_ℓ ≤ c is imposed.
+    """
+    count = objective.mixture.constants.shape[0]
+    points = [np.full(count, 1.0 / count), *np.eye(count),
+              *np.random.default_rng(seed).dirichlet(np.ones(count), size=starts)]
+    constraints = [{"type": "eq", "fun": lambda p: np.sum(p) - 1.0}]
+    if max_hard_mass is not None:
+        mask, cap = np.asarray(max_hard_mass[0], dtype=float), float(max_hard_mass[1])
+        constraints.append({"type": "ineq", "fun": lambda p: cap - mask @ p})
+    best: Optimum | None = None
+    for start in points:
+        result = minimize(objective, start, method="SLSQP", bounds=[(0.0, 1.0)] * count, constraints=constraints,
+                          options={"ftol": 1e-15, "maxiter": 500})
+        weights = np.clip(result.x, 0.0, None)
+        weights /= weights.sum()
+        value = objective(weights)
+        if best is None or value < best.value:
+            best = Optimum(weights, value)
+    return best
+
+
+def hard_mass(weights: Sequence[float], tasks: Sequence[Task], threshold: object) -> float:
+    """Σ π_ℓ over the hard tasks, Hard(Λ_ℓ) > threshold."""
+    cut = exact_scalar(threshold, "threshold")
+    return float(sum(p for p, t in zip(weights, tasks) if hardness(t.Lambda) > cut))
+
+
+def rational_weights(weights: Sequence[float], digits: int = 3) -> list[sp.Rational]:
+    """Float weights rounded to ``digits`` decimals as exact rationals summing to 1 (the last absorbs the rest)."""
+    scale = 10 ** digits
+    rounded = [sp.Rational(round(float(p) * scale), scale) for p in weights[:-1]]
+    return rounded + [1 - sum(rounded)]
+
+
+# --- the paper's quadratic program ----------------------------------------------------------------------------------
+
+
+def surrogate_objective(weights: Sequence[object], covariances: Sequence[MatrixLike], Sigma: MatrixLike) -> sp.Expr:
+    """Q(π) = ‖I − Σ⁻¹ Σ_ℓ π_ℓ Λ_ℓ‖²_F, exact."""
+    Sigma = exact_covariance(Sigma)
+    mixed = sum((exact_scalar(p, "weight") * exact_covariance(L, "Lambda") for p, L in zip(weights, covariances)),
+                sp.zeros(Sigma.rows, Sigma.rows))
+    M = sp.eye(Sigma.rows) - Sigma.inv() * mixed
+    return sp.expand((M * M.T).trace())
+
+
+def _quadratic_form(covariances: Sequence[sp.Matrix], Sigma: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
+    """Q(π) = πᵀGπ − 2bᵀπ + d with G_ℓℓ' = tr(BℓBℓ'ᵀ), b_ℓ = tr(Bℓ), Bℓ = Σ⁻¹Λ_ℓ."""
+    inverse = Sigma.inv()
+    B = [inverse * L for L in covariances]
+    G = sp.Matrix(len(B), len(B), lambda i, j: (B[i] * B[j].T).trace())
+    return G, sp.Matrix([Bi.trace() for Bi in B])
+
+
+def solve_surrogate_qp(covariances: Sequence[MatrixLike], Sigma: MatrixLike) -> list[sp.Rational]:
+    """The exact minimiser of Q over the simplex (KKT on each support; tasks with equal Λ share their mass equally).
+
+    The program sees only the covariances: two tasks with the same Λ_ℓ (e.g. the same α, different B) are one
+    variable for it, and its solution set is a face; we return the point that splits that mass equally.
+    """
+    Sigma = exact_covariance(Sigma)
+    covs = [exact_covariance(L, "Lambda") for L in covariances]
+    if not covs:
+        raise InputError("the quadratic program needs at least one candidate task")
+    distinct: list[sp.Matrix] = []
+    for L in covs:
+        if L.shape != Sigma.shape:
+            raise InputError(f"every Lambda must have the shape of Sigma {Sigma.shape}, got {L.shape}")
+        if L not in distinct:
+            distinct.append(L)
+    G, b = _quadratic_form(distinct, Sigma)
+    q = _active_set_minimiser(G, b)
+    shares = [sum(1 for L in covs if L == D) for D in distinct]
+    return [q[distinct.index(L)] / shares[distinct.index(L)] for L in covs]
+
+
+def _active_set_minimiser(G: sp.Matrix, b: sp.Matrix) -> list[sp.Expr]:
+    """argmin πᵀGπ − 2bᵀπ on the simplex: the support whose KKT point is feasible and dual feasible."""
+    count = G.rows
+    for size in range(1, count + 1):
+        for support in combinations(range(count), size):
+            idx = list(support)
+            kkt = sp.zeros(size + 1, size + 1)
+            kkt[:size, :size] = 2 * G.extract(idx, idx)
+            kkt[:size, size] = -sp.ones(size, 1)
+            kkt[size, :size] = sp.ones(1, size)
+            if kkt.det() == 0:
+                continue
+            rhs = sp.Matrix([2 * b[i] for i in idx] + [1])
+            solution = kkt.LUsolve(rhs)
+            if any(solution[i] < 0 for i in range(size)):
+                continue
+            pi = sp.zeros(count, 1)
+            for i, j in enumerate(idx):
+                pi[j] = solution[i]
+            gradient = 2 * G * pi - 2 * b
+            if all(gradient[j] >= solution[size] for j in range(count) if j not in support):
+                return list(pi)
+    raise ValueError("no KKT point found (the quadratic form is singular on every support)")
