@@ -21,7 +21,7 @@ The task-selection experiment (four task types (α, B)) is defined here: α is t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import combinations
@@ -34,8 +34,10 @@ from derivations.hardness import hardness
 from derivations.lsa import error_operator
 from derivations.moments import MatrixLike
 from derivations.multitask import NumericMixture, Task
+from derivations.pretraining import preconditioner_symbols
 from derivations.spoly import SPoly
-from derivations.validation import exact_covariance, exact_matrix, exact_scalar
+from derivations.validation import exact_covariance, exact_matrix, exact_scalar, prompt_length
+from derivations.weight_error import one_step_error
 from icl_theory.errors import InputError
 
 # --- the experiment's task types ----------------------------------------------------------------------------------
@@ -125,12 +127,34 @@ class TrueObjective:
 
 
 @dataclass(frozen=True)
+class FiniteTestObjective:
+    """The exact k = 1 test error at finite m, E‖ŵ_1 − w*‖² (Wick engine), as a function of float π.
+
+    The error is derived once as a polynomial in the entries of Ṽ (``weight_error.one_step_error`` with a symbolic
+    Ṽ) and compiled; Ṽ(π) comes from the per-task linear systems.
+    """
+
+    mixture: NumericMixture
+    error: Callable[..., float]
+
+    @classmethod
+    def of(cls, tasks: Sequence[Task], Sigma: MatrixLike, m: int) -> FiniteTestObjective:
+        Sigma = exact_covariance(Sigma)
+        V = preconditioner_symbols(Sigma.rows)
+        polynomial = one_step_error(V, Sigma, prompt_length(m, "m"))
+        return cls(NumericMixture.of(tasks), sp.lambdify([list(V)], polynomial, modules="numpy"))
+
+    def __call__(self, weights: np.ndarray) -> float:
+        return float(self.error(self.mixture.preconditioner(weights).ravel()))
+
+
+@dataclass(frozen=True)
 class Optimum:
     weights: np.ndarray
     value: float
 
 
-def optimise_true_objective(objective: TrueObjective, starts: int = 12, seed: int = 0,
+def optimise_true_objective(objective: TrueObjective | FiniteTestObjective, starts: int = 12, seed: int = 0,
                             max_hard_mass: tuple[np.ndarray, float] | None = None) -> Optimum:
     """min F_k over the simplex by SLSQP from the barycentre, the vertices and ``starts`` Dirichlet points.
 
@@ -154,6 +178,23 @@ def optimise_true_objective(objective: TrueObjective, starts: int = 12, seed: in
         if best is None or value < best.value:
             best = Optimum(weights, value)
     return best
+
+
+def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, starts: int = 4) -> np.ndarray:
+    """The experiment's selected π, averaged over the test tasks Σ = spectrum(α_test): the minimiser of the exact
+    k = 1 error at m test examples, or of F_k at m → ∞ when m is None."""
+    tasks = experiment_tasks()
+    weights = []
+    for alpha in test_alphas:
+        Sigma = power_law_spectrum(alpha)
+        if m is None:
+            objective: TrueObjective | FiniteTestObjective = TrueObjective.of(tasks, Sigma, k)
+        elif k == 1:
+            objective = FiniteTestObjective.of(tasks, Sigma, m)
+        else:
+            raise InputError("the finite-m selection objective is available for k = 1 only")
+        weights.append(optimise_true_objective(objective, starts=starts).weights)
+    return np.mean(weights, axis=0)
 
 
 def hard_mass(weights: Sequence[float], tasks: Sequence[Task], threshold: object) -> float:

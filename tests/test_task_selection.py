@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
@@ -27,6 +27,7 @@ def test_hardness_exact_values():
     assert sp.simplify(hard.hardness([[1, 1], [1, 2]]) - 3 * (3 + sp.sqrt(5)) / 2) == 0
 
 
+@settings(max_examples=10)
 @given(rational_spd(2), st.sampled_from([R(1, 3), 2, 7]))
 def test_hardness_is_scale_free_and_at_least_d(Lambda, c):
     assert sp.simplify(hard.hardness(c * Lambda) - hard.hardness(Lambda)) == 0
@@ -69,6 +70,7 @@ def test_direction_errors_bad_input():
 
 # --- multi-task optimum --------------------------------------------------------------------------------------------
 
+@settings(max_examples=10)
 @given(rational_spd(2), rational_spd(2), st.sampled_from([(3, 7), (5, 5), (2, 40)]),
        st.sampled_from([R(1, 4), R(1, 2), R(5, 6)]))
 def test_solved_optimum_is_the_closed_form(L1, L2, lengths, p):
@@ -195,17 +197,32 @@ def test_prop_4_3_holds_for_hard_tests_and_fails_for_easy_ones():
     assert masses[R(3, 5)] > 0.7 and masses[R(1)] > 0.99
 
 
+TEST_ALPHAS = (R(1, 5), R(2, 5), R(3, 5), R(4, 5), R(1))
+
+
 def test_averaged_selection_orders_the_task_types():
-    tasks = task_selection.experiment_tasks()
-    total = np.zeros(4)
-    for alpha in (R(1, 5), R(2, 5), R(3, 5), R(4, 5), R(1)):
-        objective = task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2)
-        total += task_selection.optimise_true_objective(objective, starts=4).weights
-    average = total / 5
+    average = task_selection.averaged_selection(TEST_ALPHAS, None, 2)
     names = [t.name for t in task_selection.TASK_TYPES]
     assert names[int(np.argmax(average))] == "Hard-Long"
     assert average[names.index("Easy-Short")] <= min(average) + 1e-6
     assert average[names.index("Hard-Short")] < 1e-3   # the tie at 0 the notes report
+
+
+def test_finite_m_selection_has_the_papers_order():
+    """At m = 50 test examples (k = 1) the averaged selection is Easy-Short < Hard-Short < Easy-Long < Hard-Long."""
+    assert list(np.argsort(task_selection.averaged_selection(TEST_ALPHAS, 50, 1))) == [0, 1, 2, 3]
+    with pytest.raises(InputError, match="k = 1 only"):
+        task_selection.averaged_selection(TEST_ALPHAS, 50, 2)
+
+
+def test_finite_objective_matches_the_exact_one_step_error():
+    from derivations.weight_error import one_step_error
+    tasks = task_selection.experiment_tasks()
+    Sigma = task_selection.power_law_spectrum(R(2, 5))
+    weights = [R(1, 10), R(2, 10), R(3, 10), R(4, 10)]
+    exact = float(one_step_error(multitask.multitask_preconditioner(tasks, weights), Sigma, 30))
+    numeric = task_selection.FiniteTestObjective.of(tasks, Sigma, 30)(np.array([0.1, 0.2, 0.3, 0.4]))
+    assert numeric == pytest.approx(exact, rel=1e-10)
 
 
 def test_rational_weights_sum_to_one():

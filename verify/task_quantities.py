@@ -13,16 +13,24 @@ import numpy as np
 
 from icl_theory.errors import InputError
 from verify.sampling import covariance_root, draw_prompts
-from verify.simulator import block_slices, cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
+from verify.simulator import cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
 from verify.training import per_prompt_value_gradient
 
 
-def cot_errors(prompts, V_tilde: np.ndarray, k: int) -> np.ndarray:
-    """ŵ_k − w* per prompt (batch, d): the sparse LSA with Ṽ and W̃ = I rolled out k CoT steps from ŵ_0 = 0."""
+def cot_error_path(prompts, V_tilde: np.ndarray, k: int) -> np.ndarray:
+    """ŵ_i − w* for i = 1..k per prompt (batch, k, d): the sparse LSA with Ṽ and W̃ = I rolled out k CoT steps
+    from ŵ_0 = 0 (columns appended by ``verify.simulator.cot_rollout``)."""
     d = prompts.X.shape[1]
-    Z, _ = cot_rollout(embed(prompts.X, prompts.y), sparse_value_matrix(V_tilde), sparse_key_query_matrix(np.eye(d)),
-                       prompts.X.shape[2], k)
-    return Z[:, block_slices(d).w, -1] - prompts.w_star
+    _, w_hats = cot_rollout(embed(prompts.X, prompts.y), sparse_value_matrix(V_tilde),
+                            sparse_key_query_matrix(np.eye(d)), prompts.X.shape[2], k)
+    return w_hats - prompts.w_star[:, None, :]
+
+
+def cot_errors(prompts, V_tilde: np.ndarray, k: int) -> np.ndarray:
+    """ŵ_k − w* per prompt (batch, d) (ŵ_0 − w* = −w* when k = 0)."""
+    if k == 0:
+        return -prompts.w_star
+    return cot_error_path(prompts, V_tilde, k)[:, -1, :]
 
 
 def lsa_direction_errors(params: Mapping[str, Any], rng: np.random.Generator, batch: int) -> np.ndarray:

@@ -1,5 +1,96 @@
-"""Figures of 2510.03605 (task selection); see icl_theory.figures for the contract."""
+"""Figures of 2510.03605 (task selection); see icl_theory.figures for the contract.
+
+``task-selection``: (a) the selected probability of each task type (α, B), averaged over test tasks
+α_test ∈ {1/5, 2/5, 3/5, 4/5, 1}, for the exact k = 1 test error at m ∈ {20, 50, 200} test examples and the m → ∞
+error at k = 1 and k = 2; (b) the test error against the number of CoT steps k on the test task α_test = 3/5 for the
+selected, uniform and easy-only mixtures: exact m → ∞ curves (derivations/) and the simulated LSA at m = 1000
+(verify/, mean ± 2 SE).
+"""
 
 from __future__ import annotations
 
-FIGURES: dict = {}
+import json
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from derivations import multitask, task_selection
+from verify.sampling import covariance_root, draw_prompts
+from verify.task_quantities import cot_error_path
+
+TEST_ALPHAS = (sp.Rational(1, 5), sp.Rational(2, 5), sp.Rational(3, 5), sp.Rational(4, 5), sp.Integer(1))
+SELECTION_SETTINGS = (("m=20, k=1", 20, 1), ("m=50, k=1", 50, 1), ("m=200, k=1", 200, 1),
+                      ("m=inf, k=1", None, 1), ("m=inf, k=2", None, 2))
+CURVE_ALPHA, CURVE_KS, SIM_M, SIM_PROMPTS, SIM_KS = sp.Rational(3, 5), range(0, 9), 1000, 4000, range(1, 9)
+SEED = 20251003
+
+
+def averaged_selection() -> dict[str, list[float]]:
+    """Setting label -> selected probabilities of the four task types, averaged over the test tasks."""
+    return {label: task_selection.averaged_selection(TEST_ALPHAS, m, k).tolist()
+            for label, m, k in SELECTION_SETTINGS}
+
+
+def error_curves() -> dict[str, dict[str, list[float]]]:
+    """Mixture -> exact m → ∞ errors over CURVE_KS and simulated m = SIM_M errors (mean, SE) over SIM_KS."""
+    tasks = task_selection.experiment_tasks()
+    Sigma = task_selection.power_law_spectrum(CURVE_ALPHA)
+    selected = task_selection.optimise_true_objective(task_selection.TrueObjective.of(tasks, Sigma, 2)).weights
+    mixtures = {"selected": selected, "uniform": np.full(4, 0.25), "easy-only": np.array([0.5, 0.0, 0.5, 0.0])}
+    numeric = multitask.NumericMixture.of(tasks)
+    Sigma_f = np.array(Sigma, dtype=float)
+    root = covariance_root(Sigma_f)
+    curves = {}
+    for name, weights in mixtures.items():
+        objectives = [task_selection.TrueObjective(numeric, Sigma_f, k) for k in CURVE_KS]
+        V = numeric.preconditioner(weights)
+        rng = np.random.default_rng(SEED)
+        chunks = [draw_prompts(rng, root, SIM_M, SIM_PROMPTS // 4) for _ in range(4)]
+        values = np.concatenate([np.sum(cot_error_path(p, V, max(SIM_KS)) ** 2, axis=2) for p in chunks])
+        simulated = [(float(values[:, k - 1].mean()), float(values[:, k - 1].std(ddof=1) / np.sqrt(len(values))))
+                     for k in SIM_KS]
+        curves[name] = {"weights": weights.tolist(), "exact_limit": [f(weights) for f in objectives],
+                        "simulated_mean": [s[0] for s in simulated], "simulated_se": [s[1] for s in simulated]}
+    return curves
+
+
+def task_selection_figure(out_dir: Path) -> list[Path]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    selection, curves = averaged_selection(), error_curves()
+    names = [t.name for t in task_selection.TASK_TYPES]
+    data_path = Path(out_dir) / "task_selection.json"
+    data_path.write_text(json.dumps({
+        "task_types": [{"name": t.name, "alpha": str(t.alpha), "B": t.B} for t in task_selection.TASK_TYPES],
+        "test_alphas": [str(a) for a in TEST_ALPHAS], "averaged_selection": selection,
+        "curve_test_alpha": str(CURVE_ALPHA), "curve_ks": list(CURVE_KS), "simulated_m": SIM_M,
+        "simulated_ks": list(SIM_KS), "simulated_prompts": SIM_PROMPTS, "seed": SEED, "curves": curves,
+    }, indent=2), encoding="utf-8")
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    width = 0.8 / len(selection)
+    for i, (label, weights) in enumerate(selection.items()):
+        left.bar(np.arange(4) + (i - (len(selection) - 1) / 2) * width, weights, width, label=label)
+    left.set_xticks(np.arange(4), names)
+    left.set_ylabel("selected probability (avg over test tasks)")
+    left.set_title("(a) task selection, true objective")
+    left.legend(fontsize=8)
+    for name, curve in curves.items():
+        line, = right.semilogy(list(CURVE_KS), curve["exact_limit"], label=f"{name}: exact, m → ∞")
+        right.errorbar(list(SIM_KS), curve["simulated_mean"], yerr=2 * np.array(curve["simulated_se"]), fmt="o",
+                       color=line.get_color(), ms=4, label=f"{name}: simulated LSA, m = {SIM_M}")
+    right.set_xlabel("CoT steps k")
+    right.set_ylabel("E‖ŵ_k − w*‖²")
+    right.set_title(f"(b) test error, α_test = {CURVE_ALPHA}")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    png_path = Path(out_dir) / "task_selection.png"
+    fig.savefig(png_path, dpi=120)
+    plt.close(fig)
+    return [data_path, png_path]
+
+
+FIGURES: dict = {"task-selection": task_selection_figure}
