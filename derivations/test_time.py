@@ -28,6 +28,7 @@ import sympy as sp
 from flint import fmpq, fmpq_mat
 
 from derivations import lsa
+from derivations.hardness import hardness
 from derivations.moments import MatrixLike, expected_chain
 from derivations.pretraining import gamma_star, population_gradient, stationary_preconditioner
 from derivations.spoly import SPoly
@@ -57,9 +58,10 @@ def mean_sgd_iterate(Lambda: MatrixLike, n: int, learning_rate: object, steps: i
     eta = exact_scalar(learning_rate, "learning_rate")
     if not eta.is_positive:
         raise InputError(f"learning_rate must be positive, got {eta}")
-    V_star = stationary_preconditioner(Lambda, n)
-    M = sp.eye(V_star.rows) - eta * loss_hessian(Lambda, n)
-    return V_star - V_star * _power(M, steps)
+    Lambda, n = sp.ImmutableMatrix(exact_covariance(Lambda, "Lambda")), prompt_length(n)
+    V_star = _trained(Lambda, n)
+    M = sp.eye(V_star.rows) - eta * _hessian(Lambda, n)
+    return V_star - V_star * _power(M, cot_steps(steps))
 
 
 # --- Proposition 3.2: CoT as a pseudo-Newton method ---------------------------------------------------------------
@@ -92,15 +94,6 @@ def pseudo_newton_iterates(Gamma_inverse: sp.Matrix, S: sp.Matrix, w: sp.Matrix,
 
 
 # --- Theorem 3.3: direct ICL (k = 1) ------------------------------------------------------------------------------
-
-
-def hardness(Lambda: MatrixLike) -> sp.Expr:
-    """Hard(Λ) = tr Λ / λ_min(Λ) (Thm 3.3); InputError for a singular Λ."""
-    Lambda = exact_covariance(Lambda, "Lambda")
-    smallest = min(Lambda.eigenvals())
-    if smallest == 0:
-        raise InputError("Lambda is singular: the hardness tr Λ/λ_min is infinite")
-    return Lambda.trace() / smallest
 
 
 def direct_icl_error(Lambda: MatrixLike, n: int, m: int) -> sp.Expr:
@@ -161,8 +154,25 @@ def contraction(Lambda: MatrixLike, n: int, Sigma: MatrixLike) -> sp.Matrix:
 
 
 @cache
+def _hessian(Lambda: sp.ImmutableMatrix, n: sp.Expr) -> sp.Matrix:
+    return loss_hessian(Lambda, n)
+
+
+_N = sp.Symbol("n", positive=True, integer=True)
+_SOLVED_IN_N: dict[sp.ImmutableMatrix, sp.Matrix] = {}
+
+
+def _solve_in_n(Lambda: sp.ImmutableMatrix) -> None:
+    """Solve Ṽ*(n) once for symbolic n (the n*(k, ε) search visits many n); later ``_trained`` calls reuse it."""
+    if Lambda not in _SOLVED_IN_N:
+        _SOLVED_IN_N[Lambda] = stationary_preconditioner(Lambda, _N)
+
+
+@cache
 def _trained(Lambda: sp.ImmutableMatrix, n: sp.Expr) -> sp.Matrix:
-    """Ṽ* for (Λ, n), cached: the n*(k, ε) search evaluates many k at the same n."""
+    """Ṽ* for (Λ, n), cached: from the symbolic-n solution when there is one, else solved at this n."""
+    if Lambda in _SOLVED_IN_N:
+        return _SOLVED_IN_N[Lambda].subs(_N, n).applyfunc(sp.factor)
     return stationary_preconditioner(Lambda, n)
 
 
@@ -190,6 +200,8 @@ def minimal_training_length(Lambda: MatrixLike, k: int, epsilon: object, n_max: 
     eps = exact_scalar(epsilon, "epsilon")
     if not eps.is_positive:
         raise InputError(f"epsilon must be positive, got {eps}")
+
+    _solve_in_n(sp.ImmutableMatrix(Lambda))
 
     def reaches(n: int) -> bool:
         return limit_error(Lambda, n, Lambda, k) <= eps
