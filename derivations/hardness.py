@@ -34,7 +34,7 @@ def hardness(Lambda: MatrixLike) -> sp.Expr:
     smallest = smallest_eigenvalue(Lambda)
     if smallest == 0:
         raise InputError("Lambda is singular: λ_min = 0, so Hard(Λ) = tr Λ/λ_min is infinite")
-    return sp.nsimplify(sp.simplify(Lambda.trace() / smallest))
+    return sp.simplify(Lambda.trace() / smallest)
 
 
 def direction_errors(V_tilde: MatrixLike, Sigma: MatrixLike, m: sp.Expr | int) -> sp.Matrix:

@@ -69,7 +69,7 @@ def mixture_weights(weights: Sequence[object], count: int) -> list[sp.Expr]:
     pis = [exact_scalar(p, "weight") for p in weights]
     if any(p.is_number and p < 0 for p in pis):
         raise InputError(f"weights must be non-negative, got {[str(p) for p in pis]}")
-    total = sp.nsimplify(sum(pis))
+    total = sum(pis)
     if total.is_number and total != 1:
         raise InputError(f"weights must sum to 1, got {total}")
     return pis

@@ -7,7 +7,7 @@ Candidate tasks ℓ (covariance Λ_ℓ, prompt length n_ℓ) are mixed with prob
 
 obtained by evaluating the derived error operator (``derivations.lsa.error_operator``) at S = Σ. F_k is not convex
 in π in general (Ṽ(π) is a ratio of affine maps), so ``optimise_true_objective`` minimises it numerically over Δ from
-several starts. The paper's tractable surrogate is the convex quadratic program
+several deterministic starts. The paper's tractable surrogate is the convex quadratic program
 
     min_{π ∈ Δ} Q(π) = ‖I − Σ⁻¹ Σ_ℓ π_ℓ Λ_ℓ‖²_F,
 
@@ -154,16 +154,20 @@ class Optimum:
     value: float
 
 
-def optimise_true_objective(objective: TrueObjective | FiniteTestObjective, starts: int = 12, seed: int = 0,
-                            max_hard_mass: tuple[np.ndarray, float] | None = None) -> Optimum:
-    """min F_k over the simplex by SLSQP from the barycentre, the vertices and ``starts`` Dirichlet points.
+def simplex_lattice(count: int, denominator: int) -> list[np.ndarray]:
+    """Every point of the simplex in R^count whose coordinates are multiples of 1/denominator (stars and bars)."""
+    slots = denominator + count - 1
+    return [(np.diff([-1, *bars, slots]) - 1) / denominator for bars in combinations(range(slots), count - 1)]
 
-    The start points come from a fixed generator (seeded) — a deterministic multi-start, not a sampling. With
-    ``max_hard_mass = (hard_mask, c)`` the extra constraint Σ_{ℓ hard} π_ℓ ≤ c is imposed.
+
+def optimise_true_objective(objective: TrueObjective | FiniteTestObjective, resolution: int = 3,
+                            max_hard_mass: tuple[np.ndarray, float] | None = None) -> Optimum:
+    """min F_k over the simplex by SLSQP from every point of the lattice with spacing 1/resolution (no randomness;
+    20 starts for four tasks at resolution 3). With ``max_hard_mass = (hard_mask, c)`` the extra constraint
+    Σ_{ℓ hard} π_ℓ ≤ c is imposed.
     """
     count = objective.mixture.constants.shape[0]
-    points = [np.full(count, 1.0 / count), *np.eye(count),
-              *np.random.default_rng(seed).dirichlet(np.ones(count), size=starts)]
+    points = simplex_lattice(count, resolution)
     constraints = [{"type": "eq", "fun": lambda p: np.sum(p) - 1.0}]
     if max_hard_mass is not None:
         mask, cap = np.asarray(max_hard_mass[0], dtype=float), float(max_hard_mass[1])
@@ -180,7 +184,7 @@ def optimise_true_objective(objective: TrueObjective | FiniteTestObjective, star
     return best
 
 
-def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, starts: int = 4) -> np.ndarray:
+def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, resolution: int = 2) -> np.ndarray:
     """The experiment's selected π, averaged over the test tasks Σ = spectrum(α_test): the minimiser of the exact
     k = 1 error at m test examples, or of F_k at m → ∞ when m is None."""
     tasks = experiment_tasks()
@@ -193,7 +197,7 @@ def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, sta
             objective = FiniteTestObjective.of(tasks, Sigma, m)
         else:
             raise InputError("the finite-m selection objective is available for k = 1 only")
-        weights.append(optimise_true_objective(objective, starts=starts).weights)
+        weights.append(optimise_true_objective(objective, resolution).weights)
     return np.mean(weights, axis=0)
 
 

@@ -189,7 +189,7 @@ def test_prop_4_3_holds_for_hard_tests_and_fails_for_easy_ones():
     masses = {}
     for alpha in (R(1, 5), R(3, 5), R(1)):
         objective = task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2)
-        optimum = task_selection.optimise_true_objective(objective, starts=4)
+        optimum = task_selection.optimise_true_objective(objective, resolution=2)
         for vertex in np.eye(4):
             assert optimum.value <= objective(vertex) + 1e-12
         masses[alpha] = float(hard_mask @ optimum.weights)
@@ -228,3 +228,21 @@ def test_finite_objective_matches_the_exact_one_step_error():
 def test_rational_weights_sum_to_one():
     weights = task_selection.rational_weights([0.12345, 0.5, 0.37655])
     assert sum(weights) == 1 and weights[0] == R(123, 1000)
+
+
+def test_prop_4_3_threshold_between_alpha_044_and_048():
+    tasks = task_selection.experiment_tasks()
+    hard_mask = np.array([t.is_hard for t in task_selection.TASK_TYPES], dtype=float)
+    masses = [float(hard_mask @ task_selection.optimise_true_objective(
+        task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2), 2).weights)
+        for alpha in (R(11, 25), R(12, 25))]
+    assert masses[0] < 0.5 < masses[1]
+
+
+def test_true_optimum_is_harder_than_the_qp_and_far_from_it():
+    from derivations import registry
+    for alpha in (R(2, 5), R(3, 5), R(4, 5)):
+        selection = registry.get("tts:prop-4.3").evaluate(Sigma=task_selection.power_law_spectrum(alpha), k=2)
+        assert selection.true_hard_mass >= float(selection.qp_hard_mass) - 1e-9
+        assert selection.total_variation >= 0.5 - 1e-9
+        assert selection.true_value <= selection.constrained_value + 1e-15

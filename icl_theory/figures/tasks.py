@@ -1,14 +1,19 @@
-"""Figures of 2510.03605 (task selection); see icl_theory.figures for the contract.
+"""Figures of 2510.03605 (task selection, multi-task training); see icl_theory.figures for the contract.
 
 ``task-selection``: (a) the selected probability of each task type (α, B), averaged over test tasks
 α_test ∈ {1/5, 2/5, 3/5, 4/5, 1}, for the exact k = 1 test error at m ∈ {20, 50, 200} test examples and the m → ∞
 error at k = 1 and k = 2; (b) the test error against the number of CoT steps k on the test task α_test = 3/5 for the
 selected, uniform and easy-only mixtures: exact m → ∞ curves (derivations/) and the simulated LSA at m = 1000
-(verify/, mean ± 2 SE).
+(verify/, mean ± 2 SE; above the limit at large k, a finite-m effect, with the same order of the mixtures).
+The JSON also holds, per test task (k = 2), the true optimum, the paper's QP solution and their distance.
+
+``multitask-training``: SGD on the simulated LSA with prompts of a two-task mixture (verify.mixture_training):
+the distance of Ṽ to the derived multi-task optimum and to the naive −Γ(Σπ_ℓΛ_ℓ)⁻¹ along training.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -16,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import multitask, task_selection
+from verify.mixture_training import train_on_mixture
 from verify.sampling import covariance_root, draw_prompts
 from verify.task_quantities import cot_error_path
 
@@ -30,6 +36,21 @@ def averaged_selection() -> dict[str, list[float]]:
     """Setting label -> selected probabilities of the four task types, averaged over the test tasks."""
     return {label: task_selection.averaged_selection(TEST_ALPHAS, m, k).tolist()
             for label, m, k in SELECTION_SETTINGS}
+
+
+def qp_versus_true(k: int = 2) -> list[dict]:
+    """Per test task: the true optimum of F_k, the QP's exact solution, hard masses and total-variation distance."""
+    tasks = task_selection.experiment_tasks()
+    hard = np.array([t.is_hard for t in task_selection.TASK_TYPES], dtype=float)
+    rows = []
+    for alpha in TEST_ALPHAS:
+        Sigma = task_selection.power_law_spectrum(alpha)
+        true = task_selection.optimise_true_objective(task_selection.TrueObjective.of(tasks, Sigma, k)).weights
+        qp = np.array([float(q) for q in task_selection.solve_surrogate_qp([t.Lambda for t in tasks], Sigma)])
+        rows.append({"alpha_test": str(alpha), "true": true.tolist(), "qp": qp.tolist(),
+                     "true_hard_mass": float(hard @ true), "qp_hard_mass": float(hard @ qp),
+                     "total_variation": 0.5 * float(np.abs(true - qp).sum())})
+    return rows
 
 
 def error_curves() -> dict[str, dict[str, list[float]]]:
@@ -55,6 +76,16 @@ def error_curves() -> dict[str, dict[str, list[float]]]:
     return curves
 
 
+def _save(fig, path: Path) -> Path:
+    """Lay out, write the PNG and close the figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def task_selection_figure(out_dir: Path) -> list[Path]:
     import matplotlib
     matplotlib.use("Agg")
@@ -68,6 +99,7 @@ def task_selection_figure(out_dir: Path) -> list[Path]:
         "test_alphas": [str(a) for a in TEST_ALPHAS], "averaged_selection": selection,
         "curve_test_alpha": str(CURVE_ALPHA), "curve_ks": list(CURVE_KS), "simulated_m": SIM_M,
         "simulated_ks": list(SIM_KS), "simulated_prompts": SIM_PROMPTS, "seed": SEED, "curves": curves,
+        "qp_versus_true_k2": qp_versus_true(),
     }, indent=2), encoding="utf-8")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -86,11 +118,43 @@ def task_selection_figure(out_dir: Path) -> list[Path]:
     right.set_ylabel("E‖ŵ_k − w*‖²")
     right.set_title(f"(b) test error, α_test = {CURVE_ALPHA}")
     right.legend(fontsize=7)
-    fig.tight_layout()
-    png_path = Path(out_dir) / "task_selection.png"
-    fig.savefig(png_path, dpi=120)
-    plt.close(fig)
-    return [data_path, png_path]
+    return [data_path, _save(fig, Path(out_dir) / "task_selection.png")]
 
 
-FIGURES: dict = {"task-selection": task_selection_figure}
+TRAINING_LAMBDAS = (sp.diag(4, sp.Rational(1, 2), sp.Rational(1, 4)),
+                    sp.Matrix([[1, sp.Rational(1, 2), 0], [sp.Rational(1, 2), 2, sp.Rational(1, 3)],
+                               [0, sp.Rational(1, 3), sp.Rational(1, 5)]]))
+TRAINING_LENGTHS, TRAINING_WEIGHTS = (10, 10), (sp.Rational(1, 3), sp.Rational(2, 3))
+TRAINING_STEPS, TRAINING_BATCH, TRAINING_RATE = 3000, 200, 0.03
+
+
+def multitask_training_figure(out_dir: Path) -> list[Path]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = [multitask.Task.of(L, n) for L, n in zip(TRAINING_LAMBDAS, TRAINING_LENGTHS)]
+    derived = np.array(multitask.multitask_preconditioner(tasks, TRAINING_WEIGHTS).evalf(20), dtype=float)
+    naive = np.array(multitask.naive_preconditioner(tasks, TRAINING_WEIGHTS).evalf(20), dtype=float)
+    result = train_on_mixture(np.random.default_rng(SEED), [np.array(L, dtype=float) for L in TRAINING_LAMBDAS],
+                              TRAINING_LENGTHS, [float(p) for p in TRAINING_WEIGHTS], steps=TRAINING_STEPS,
+                              learning_rate=TRAINING_RATE, batch=TRAINING_BATCH)
+    to_derived = np.linalg.norm(result.path - derived, axis=(1, 2))
+    to_naive = np.linalg.norm(result.path - naive, axis=(1, 2))
+    data_path = Path(out_dir) / "multitask_training.csv"
+    with data_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "distance_to_derived_optimum", "distance_to_naive"])
+        writer.writerows(zip(range(len(to_derived)), to_derived.tolist(), to_naive.tolist()))
+
+    fig, axis = plt.subplots(figsize=(6, 4))
+    axis.semilogy(to_derived, label="‖Ṽ_t − Ṽ(π)‖_F, derived multi-task optimum")
+    axis.semilogy(to_naive, label="‖Ṽ_t + Γ(Σπ_ℓΛ_ℓ)⁻¹‖_F, naive")
+    axis.set_xlabel("SGD step (batch 200, mixed-task prompts)")
+    axis.set_ylabel("Frobenius distance")
+    axis.set_title("LSA trained on a two-task mixture")
+    axis.legend(fontsize=8)
+    return [data_path, _save(fig, Path(out_dir) / "multitask_training.png")]
+
+
+FIGURES: dict = {"task-selection": task_selection_figure, "multitask-training": multitask_training_figure}
