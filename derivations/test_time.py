@@ -61,7 +61,7 @@ def mean_sgd_iterate(Lambda: MatrixLike, n: int, learning_rate: object, steps: i
     Lambda, n = sp.ImmutableMatrix(exact_covariance(Lambda, "Lambda")), prompt_length(n)
     V_star = _trained(Lambda, n)
     M = sp.eye(V_star.rows) - eta * _hessian(Lambda, n)
-    return V_star - V_star * _power(M, cot_steps(steps))
+    return V_star - V_star * _power(M, cot_steps(steps, "steps"))
 
 
 # --- Proposition 3.2: CoT as a pseudo-Newton method ---------------------------------------------------------------
@@ -242,10 +242,11 @@ def spectral_radius(Lambda: MatrixLike, n: int, Sigma: MatrixLike) -> float:
     return max(abs(complex(v.evalf(30))) for v in P.eigenvals())
 
 
-def cot_steps(k: object) -> int:
-    steps = exact_scalar(k, "k")
+def cot_steps(k: object, name: str = "k") -> int:
+    """k as a Python int, or InputError unless it is an integer ≥ 0."""
+    steps = exact_scalar(k, name)
     if not (steps.is_integer and steps >= 0):
-        raise InputError(f"k must be an integer ≥ 0, got {k!r}")
+        raise InputError(f"{name} must be an integer ≥ 0, got {k!r}")
     return int(steps)
 
 

@@ -188,6 +188,7 @@ def test_mean_sgd_iterate_reaches_the_minimiser_within_the_check_resolution():
     (lambda: test_time.minimal_training_length(TRAINING, 1, 0), "epsilon must be positive"),
     (lambda: test_time.minimal_training_length(TRAINING, 1, R(1, 10 ** 9), n_max=100), "no training length"),
     (lambda: test_time.mean_sgd_iterate(TRAINING, 10, -1, 3), "learning_rate must be positive"),
+    (lambda: test_time.mean_sgd_iterate(TRAINING, 10, 1, -3), "steps must be an integer"),
     (lambda: RECORD["tts:cor-3.5"].evaluate(Lambda=[[1, 2], [0, 1]], n=3, k=1), "not symmetric"),
     (lambda: RECORD["tts:thm-3.3"].evaluate(Lambda=TRAINING, n=0, m=3), "n must be an integer"),
     (lambda: RECORD["tts:prop-3.2"].evaluate(Lambda=TRAINING, n=3, S=sp.eye(2), w=[[1], [2]], k=1), "S must be 4×4"),
