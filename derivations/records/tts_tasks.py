@@ -82,7 +82,7 @@ def_hardness = Record(
                                 expected=lambda: sp.Matrix(list(reversed(_hardness_evaluate(_H_LAMBDA, _H_N,
                                                                                             _H_M))))),
         tolerance=0.02,
-        samples=200_000,
+        samples=50_000,
     ),
 )
 
@@ -347,7 +347,7 @@ claim_3 = Record(
                                 expected=lambda: sp.Matrix([_claim_expected()[0], _claim_expected()[1],
                                                             _claim_expected()[0]])),
         tolerance=0.01,
-        samples=40_000,
+        samples=10_000,
     ),
 )
 
