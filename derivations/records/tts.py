@@ -86,7 +86,7 @@ thm_31 = Record(
                 "follows gradient descent on the population loss exactly, E[Ṽ_t] = Ṽ* + (Ṽ_0 − Ṽ*)(I − ηA)^t with "
                 "A = E_n[S²] read off the derived gradient. At the check's setting (η = 1/2, t = 150) the tests "
                 "prove ‖E[Ṽ_150] − Ṽ*‖ below 1e-3, so Polyak averages over steps 150..300 have mean Ṽ* up to "
-                "that transient."),
+                "that transient. Distance against steps and batch size: `icl-theory figures tts-training-convergence`."),
     check=MonteCarloCheck(
         quantity="sgd_trained_preconditioner",
         params=lambda: dict(_SGD),
@@ -221,7 +221,8 @@ cor_35 = Record(
                 "check draws m = 500 Gaussian test examples and predicts the exact finite-m value (Wick engine, "
                 "k = 1, 2); the m → ∞ value differs from it by 0.018 (k = 1) and 0.014 (k = 2), below half the "
                 "tolerance 0.04, so the same check accepts the limit too; the printed bound (0.93, 0.22 here) is "
-                "rejected as a value: it is tight only for isotropic Λ."),
+                "rejected as a value: it is tight only for isotropic Λ. Curves for n = 10, 20, 30 with simulated points: "
+                "`icl-theory figures tts-scaling-law`."),
     check=MonteCarloCheck(
         quantity="lsa_cot_error_curves",
         params=lambda: curve_params(TRAINING, (_C35["n"],), _C35["ks"], _C35["m"], "gaussian"),
@@ -311,7 +312,8 @@ claim_1 = Record(
                 "3, 3, 2 for k = 1..7: n = 10 with two steps beats n = 30 without CoT (the paper reports n = 10 at "
                 "k = 20 matching n = 30 at k = 1 in its own, unrecovered, setting). Check: the simulated errors of the "
                 "trained models n = 10 and n = 30 at k = 1..4 on exact-covariance test prompts (m → ∞, as in "
-                "tts:rem-4.1); the control, an error that does not fall with k, is rejected."),
+                "tts:rem-4.1); the control, an error that does not fall with k, is rejected. The n*(k, ε) curves: "
+                "`icl-theory figures tts-scaling-law`."),
     check=MonteCarloCheck(
         quantity="lsa_cot_error_curves",
         params=lambda: curve_params(TRAINING, _C1["lengths"], _C1["ks"], _C1["m"], "exact"),
@@ -351,7 +353,9 @@ claim_2 = Record(
                 "2.19, 2.28, 3.55, 8.43. Since Γ_44 decreases in n, ρ grows with n: once overthinking sets in, a "
                 "longer training context is worse. Check: simulated errors of the trained models n = 8, 10, 11 at "
                 "k = 1, 2, 4, 7 on exact-covariance isotropic test prompts (m → ∞, as in tts:rem-4.1); the control "
-                "is the matched-covariance prediction, under which more thinking always helps."),
+                "is the matched-covariance prediction, under which more thinking always helps. Curves for n = 8, 10, 20, "
+                "30 with simulated points (also Gaussian prompts, m = 500, where the rise comes earlier): "
+                "`icl-theory figures tts-overthinking`."),
     check=MonteCarloCheck(
         quantity="lsa_cot_error_curves",
         params=lambda: curve_params(ISOTROPIC, _C2["lengths"], _C2["ks"], _C2["m"], "exact"),
