@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, reduce
 from itertools import combinations
 
 import numpy as np
@@ -66,6 +66,9 @@ TASK_TYPES = (TaskType("Easy-Short", sp.Rational(1, 5), 20), TaskType("Hard-Shor
               TaskType("Easy-Long", sp.Rational(1, 5), 100), TaskType("Hard-Long", sp.Rational(4, 5), 100))
 
 
+HARD_MASK = np.array([t.is_hard for t in TASK_TYPES], dtype=float)
+
+
 def power_law_spectrum(alpha: object, d: int = DIMENSION) -> sp.Matrix:
     """diag(λ_1..λ_d), λ_i = d·r_i/Σ_j r_j with r_i = i^(−α) rounded to 6 decimals (exact rationals, tr = d)."""
     alpha = exact_scalar(alpha, "alpha")
@@ -97,11 +100,12 @@ def population_error(V_tilde: MatrixLike, Sigma: MatrixLike, k: int) -> sp.Expr:
     V = exact_matrix(V_tilde, "V_tilde")
     Sigma = exact_covariance(Sigma)
     identity = sp.eye(V.rows)
-    E = at_population(error_operator(_steps(k), V, identity, identity), Sigma)
+    E = at_population(error_operator(cot_steps(k), V, identity, identity), Sigma)
     return sp.factor((E * E.T).trace())
 
 
-def _steps(k: object) -> int:
+def cot_steps(k: object) -> int:
+    """k as an int, or InputError unless it is an integer ≥ 0."""
     if isinstance(k, bool) or int(k) != k or k < 0:
         raise InputError(f"the number of CoT steps k must be an integer ≥ 0, got {k!r}")
     return int(k)
@@ -117,7 +121,7 @@ class TrueObjective:
 
     @classmethod
     def of(cls, tasks: Sequence[Task], Sigma: MatrixLike, k: int) -> TrueObjective:
-        return cls(NumericMixture.of(tasks), np.array(exact_covariance(Sigma).evalf(30), dtype=float), _steps(k))
+        return cls(NumericMixture.of(tasks), np.array(exact_covariance(Sigma).evalf(30), dtype=float), cot_steps(k))
 
     def __call__(self, weights: np.ndarray) -> float:
         V = self.mixture.preconditioner(weights)
@@ -201,10 +205,9 @@ def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, res
     return np.mean(weights, axis=0)
 
 
-def hard_mass(weights: Sequence[float], tasks: Sequence[Task], threshold: object) -> float:
-    """Σ π_ℓ over the hard tasks, Hard(Λ_ℓ) > threshold."""
-    cut = exact_scalar(threshold, "threshold")
-    return float(sum(p for p, t in zip(weights, tasks) if hardness(t.Lambda) > cut))
+def hard_mass(weights: Sequence[float]) -> float:
+    """Σ π_ℓ over the hard task types of the experiment (α = 4/5)."""
+    return float(HARD_MASK @ np.asarray(weights, dtype=float))
 
 
 def rational_weights(weights: Sequence[float], digits: int = 3) -> list[sp.Rational]:
@@ -212,6 +215,39 @@ def rational_weights(weights: Sequence[float], digits: int = 3) -> list[sp.Ratio
     scale = 10 ** digits
     rounded = [sp.Rational(round(float(p) * scale), scale) for p in weights[:-1]]
     return rounded + [1 - sum(rounded)]
+
+
+# --- Proposition 4.3 in the experiment's setting ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Task selection on a test covariance: the true optimum (numerical), the QP's exact solution, their hard mass,
+    the total-variation distance between the two, and the best mixture with at most half its mass on hard tasks."""
+
+    true_weights: tuple[float, ...]
+    true_value: float
+    qp_weights: tuple[sp.Rational, ...]
+    true_hard_mass: float
+    qp_hard_mass: sp.Rational
+    total_variation: float
+    constrained_weights: tuple[float, ...]
+    constrained_value: float
+
+
+@cache
+def select_tasks(Sigma: sp.ImmutableMatrix, k: int) -> Selection:
+    """Minimise F_k over the experiment's four task types (with and without the cap of 1/2 on the hard mass) and
+    solve the paper's QP, for the test covariance Σ."""
+    tasks = experiment_tasks(Sigma.rows)
+    objective = TrueObjective.of(tasks, Sigma, k)
+    best = optimise_true_objective(objective)
+    capped = optimise_true_objective(objective, max_hard_mass=(HARD_MASK, 0.5))
+    qp = solve_surrogate_qp([t.Lambda for t in tasks], Sigma)
+    distance = 0.5 * float(np.abs(np.array([float(q) for q in qp]) - best.weights).sum())
+    return Selection(tuple(best.weights), best.value, tuple(qp), hard_mass(best.weights),
+                     sum(q for q, t in zip(qp, TASK_TYPES) if t.is_hard), distance, tuple(capped.weights),
+                     capped.value)
 
 
 # --- the paper's quadratic program ----------------------------------------------------------------------------------

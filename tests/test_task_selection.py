@@ -185,14 +185,13 @@ def test_qp_bad_input():
 
 def test_prop_4_3_holds_for_hard_tests_and_fails_for_easy_ones():
     tasks = task_selection.experiment_tasks()
-    hard_mask = np.array([t.is_hard for t in task_selection.TASK_TYPES], dtype=float)
     masses = {}
     for alpha in (R(1, 5), R(3, 5), R(1)):
         objective = task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2)
         optimum = task_selection.optimise_true_objective(objective, resolution=2)
         for vertex in np.eye(4):
             assert optimum.value <= objective(vertex) + 1e-12
-        masses[alpha] = float(hard_mask @ optimum.weights)
+        masses[alpha] = task_selection.hard_mass(optimum.weights)
     assert masses[R(1, 5)] < 0.05          # easy test task: Prop. 4.3's "half on hard" fails
     assert masses[R(3, 5)] > 0.7 and masses[R(1)] > 0.99
 
@@ -232,8 +231,7 @@ def test_rational_weights_sum_to_one():
 
 def test_prop_4_3_threshold_between_alpha_044_and_048():
     tasks = task_selection.experiment_tasks()
-    hard_mask = np.array([t.is_hard for t in task_selection.TASK_TYPES], dtype=float)
-    masses = [float(hard_mask @ task_selection.optimise_true_objective(
+    masses = [task_selection.hard_mass(task_selection.optimise_true_objective(
         task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2), 2).weights)
         for alpha in (R(11, 25), R(12, 25))]
     assert masses[0] < 0.5 < masses[1]

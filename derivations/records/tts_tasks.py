@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
 import sympy as sp
 
 from derivations import hardness as hard
@@ -156,41 +154,16 @@ _SEL_ALPHA = R(3, 5)   # test task of both checks: λ_i ∝ i^(−3/5), d = 5
 _SEL_M = 200           # test prompt length of the simulated checks
 
 
-@dataclass(frozen=True)
-class Selection:
-    """Task selection on a test covariance: the true optimum (numerical), the QP's exact solution, their hard mass."""
-
-    true_weights: tuple[float, ...]
-    true_value: float
-    qp_weights: tuple[sp.Rational, ...]
-    true_hard_mass: float
-    qp_hard_mass: sp.Rational
-    total_variation: float
-    constrained_weights: tuple[float, ...]   # best π with hard mass ≤ 1/2
-    constrained_value: float
-
-
-_HARD = np.array([t.is_hard for t in task_selection.TASK_TYPES], dtype=float)
-
-
-@cache
-def _selection(Sigma: sp.ImmutableMatrix, k_: int) -> Selection:
-    tasks = task_selection.experiment_tasks(Sigma.rows)
-    objective = task_selection.TrueObjective.of(tasks, Sigma, k_)
-    best = task_selection.optimise_true_objective(objective)
-    capped = task_selection.optimise_true_objective(objective, max_hard_mass=(_HARD, 0.5))
-    qp = task_selection.solve_surrogate_qp([t.Lambda for t in tasks], Sigma)
-    qp_float = np.array([float(q) for q in qp])
-    return Selection(tuple(best.weights), best.value, tuple(qp), float(_HARD @ best.weights),
-                     sum(q for q, h in zip(qp, _HARD) if h), 0.5 * float(np.abs(qp_float - best.weights).sum()),
-                     tuple(capped.weights), capped.value)
+def _selection(Sigma, k_) -> task_selection.Selection:
+    return task_selection.select_tasks(sp.ImmutableMatrix(Sigma), k_)
 
 
 def _selection_evaluate(Sigma, k):
     Sigma = exact_covariance(Sigma)
     if Sigma.rows != task_selection.DIMENSION:
-        raise InputError(f"the experiment's tasks have d = {task_selection.DIMENSION}; Sigma is {Sigma.rows}×{Sigma.rows}")
-    return _selection(sp.ImmutableMatrix(Sigma), int(k))
+        raise InputError(f"the experiment's tasks have d = {task_selection.DIMENSION}; "
+                         f"Sigma is {Sigma.rows}×{Sigma.rows}")
+    return _selection(Sigma, task_selection.cot_steps(k))
 
 
 def _exact_errors(weight_sets, Sigma, m_, k_) -> sp.Matrix:
@@ -245,16 +218,16 @@ prop_43 = Record(
                  "5.73)",
                  "the model trained on the mixture is Ṽ(π) of tts:multitask-optimum",
                  "true objective: the m → ∞ test error F_k(π) = ‖(I + Ṽ(π)Σ)^k‖²_F on the test covariance Σ, "
-                 "minimised over the simplex numerically (SLSQP from the 20 points of the simplex lattice with spacing 1/3); the simulated models use the "
-                 "mixtures rounded to 3 decimals",
+                 "minimised over the simplex numerically (SLSQP from the 20 points of the simplex lattice with "
+                 "spacing 1/3); the simulated models use the mixtures rounded to 3 decimals",
                  "the claim holds when the test task is hard enough: for Σ = spectrum(α_test) and k = 2 the hard "
                  "mass crosses 1/2 at α_test ≈ 0.465 (it is ≈ 0 for α_test = 1/5)"),
     parameters=(Parameter("Sigma", "test covariance Σ (5×5)"), Parameter("k", "number of CoT steps at test time")),
     statement=_prop43_statement,
     evaluator=_selection_evaluate,
     derivation=("derivations.task_selection: F_k is the derived error operator evaluated at S = Σ with Ṽ(π) from "
-                "the mixture's solved stationarity; it is minimised over the simplex by SLSQP from the 20 lattice points with spacing 1/3, and again "
-                "under the constraint Σ_hard π ≤ 1/2. The paper's QP is a convex quadratic in π, solved exactly by "
+                "the mixture's solved stationarity; it is minimised over the simplex by SLSQP from the 20 lattice "
+                "points with spacing 1/3, and again under the constraint Σ_hard π ≤ 1/2. The paper's QP is a convex quadratic in π, solved exactly by "
                 "enumerating supports (KKT in rationals); it cannot see prompt lengths, so equal covariances share "
                 "mass equally. At α_test = 3/5, k = 1 the true optimum is (0, 0, 0.129, 0.871) (hard mass 0.87), "
                 "the QP's ≈ (0.165, 0.335, 0.165, 0.335) (hard mass 0.671, total-variation distance 0.54 — half of it "
@@ -289,13 +262,13 @@ def _claim_models(Sigma, k_) -> list[tuple[float, ...]]:
 
 
 def _claim_evaluate(Sigma, m, k):
+    k_ = task_selection.cot_steps(k)
+    _selection_evaluate(Sigma, k_)
     Sigma = exact_covariance(Sigma)
-    k_ = int(k)
     if m != sp.oo:
         m = prompt_length(m, "m")
         if k_ > 2:
             raise InputError("tts:claim-3: exact finite-m errors are available for k ≤ 2; use m = oo for larger k")
-    _selection_evaluate(Sigma, k_)
     return _exact_errors(_claim_models(Sigma, k_), Sigma, m, k_)
 
 
@@ -329,8 +302,8 @@ claim_3 = Record(
                 "and at m → ∞ the derived error operator at S = Σ. At α_test = 3/5 the selected mixture is "
                 "(0, 0, 0.213, 0.787): diverse (two task types), relevant (long prompts, spectra bracketing the "
                 "test's) and hard (79% on the hard type). Its exact errors at m = 200, k = 2 are 0.0114 against "
-                "0.0399 (uniform) and 0.0769 (easy-only). The paper's averaged ranking (selected probability highest for "
-                "Hard-Long, lowest for Easy-Short) depends on the test length in the linear model: averaged over "
+                "0.0399 (uniform) and 0.0769 (easy-only). The paper's averaged ranking (selected probability "
+                "highest for Hard-Long, lowest for Easy-Short) depends on the test length in the linear model: averaged over "
                 "α_test ∈ {1/5, 2/5, 3/5, 4/5, 1} with the exact k = 1 error it is reproduced strictly at m = 50 "
                 "(0.05 < 0.11 < 0.37 < 0.47 for ES < HS < EL < HL); at m ≥ 200 and m → ∞ short prompts are never "
                 "selected (ES and HS tie at 0, HL ≈ 0.63 highest), and at m = 20 the short types win (HS 0.54, "

@@ -41,14 +41,13 @@ def averaged_selection() -> dict[str, list[float]]:
 def qp_versus_true(k: int = 2) -> list[dict]:
     """Per test task: the true optimum of F_k, the QP's exact solution, hard masses and total-variation distance."""
     tasks = task_selection.experiment_tasks()
-    hard = np.array([t.is_hard for t in task_selection.TASK_TYPES], dtype=float)
     rows = []
     for alpha in TEST_ALPHAS:
         Sigma = task_selection.power_law_spectrum(alpha)
         true = task_selection.optimise_true_objective(task_selection.TrueObjective.of(tasks, Sigma, k)).weights
         qp = np.array([float(q) for q in task_selection.solve_surrogate_qp([t.Lambda for t in tasks], Sigma)])
         rows.append({"alpha_test": str(alpha), "true": true.tolist(), "qp": qp.tolist(),
-                     "true_hard_mass": float(hard @ true), "qp_hard_mass": float(hard @ qp),
+                     "true_hard_mass": task_selection.hard_mass(true), "qp_hard_mass": task_selection.hard_mass(qp),
                      "total_variation": 0.5 * float(np.abs(true - qp).sum())})
     return rows
 
