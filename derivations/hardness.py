@@ -24,6 +24,8 @@ from icl_theory.errors import InputError
 def smallest_eigenvalue(Lambda: MatrixLike) -> sp.Expr:
     """λ_min(Λ), exact (SymPy's eigenvalues, compared numerically to pick the smallest)."""
     Lambda = exact_covariance(Lambda, "Lambda")
+    if not all(x.is_number for x in Lambda):
+        raise InputError("Lambda must have numeric entries to order its eigenvalues")
     eigenvalues = list(Lambda.eigenvals())
     return min(eigenvalues, key=lambda ev: sp.re(ev.evalf(30)))
 

@@ -39,6 +39,8 @@ def test_hardness_rejects_singular_and_non_symmetric():
         hard.hardness(sp.diag(1, 0))
     with pytest.raises(InputError, match="not symmetric"):
         hard.hardness([[1, 2], [0, 1]])
+    with pytest.raises(InputError, match="numeric entries"):
+        hard.hardness(sp.diag(sp.Symbol("a"), 1))
 
 
 def test_per_direction_limit_is_the_contraction_squared_for_symbolic_n():

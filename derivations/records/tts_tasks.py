@@ -70,7 +70,8 @@ def_hardness = Record(
                 "the tests prove this for symbolic n — which increases as λ_j decreases, so the worst direction is "
                 "λ_min and its contraction 1/(1 + n/(1 + Hard(Λ))) is the rate of Corollary 3.5. "
                 "derivations.hardness.hardness gives Hard(Λ) exactly for any rational symmetric Λ (SymPy "
-                "eigenvalues; e.g. 16 for diag(1, 1/2, 1/10))."),
+                "eigenvalues; e.g. 16 for diag(1, 1/2, 1/10)). The check: Λ = diag(1, 1/2, 1/10), n = 20, m = 100 "
+                "test examples; exact per-direction errors 0.0336, 0.0588, 0.2608 (limits 0.0132, 0.0301, 0.2111)."),
     check=MonteCarloCheck(
         quantity="lsa_direction_errors",
         params=lambda: {"Sigma": _H_LAMBDA, "n": _H_M,
@@ -233,7 +234,10 @@ prop_43 = Record(
                 "the QP's ≈ (0.165, 0.335, 0.165, 0.335) (hard mass 0.671, total-variation distance 0.54 — half of it "
                 "from the short prompts the QP cannot tell apart from long ones): the QP under-weights hard and long "
                 "tasks, because the true Γ(π) = M̄Λ̄⁻¹ shrinks weak directions. Across α_test ∈ {2/5, 3/5, 4/5, 1} "
-                "and k ∈ {1, 2} the distance is 0.50–0.54 and the true optimum's hard mass is ≥ the QP's."),
+                "and k ∈ {1, 2} the distance is 0.50–0.54 and the true optimum's hard mass is ≥ the QP's. The check "
+                "simulates three trained models on test prompts of 200 examples from α_test = 3/5 at k = 1: the "
+                "true optimum, the QP's mixture and the best mixture with hard mass ≤ 1/2 ((0, 0, 1/2, 1/2)); exact "
+                "errors 0.1748, 0.2851 and 0.2041."),
     check=MonteCarloCheck(
         quantity="lsa_models_test_error",
         params=lambda: _models_params(_prop43_models(), 1),
