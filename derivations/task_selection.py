@@ -293,7 +293,10 @@ def solve_surrogate_qp(covariances: Sequence[MatrixLike], Sigma: MatrixLike) -> 
 
 
 def _active_set_minimiser(G: sp.Matrix, b: sp.Matrix) -> list[sp.Expr]:
-    """argmin πᵀGπ − 2bᵀπ on the simplex: the support whose KKT point is feasible and dual feasible."""
+    """argmin πᵀGπ − 2bᵀπ on the simplex: the support whose KKT point is feasible and dual feasible.
+
+    Enumerates the 2^L − 1 supports (smallest first), so it is meant for a handful of candidate tasks.
+    """
     count = G.rows
     for size in range(1, count + 1):
         for support in combinations(range(count), size):

@@ -169,6 +169,16 @@ def test_qp_exact_solution_satisfies_kkt_and_beats_scipy():
         assert best <= f(p) + 1e-12
 
 
+@settings(max_examples=5)
+@given(rational_spd(2), rational_spd(2), rational_spd(2), rational_spd(2))
+def test_qp_on_dense_covariances_beats_a_simplex_grid(Sigma, L1, L2, L3):
+    covs = [L1, L2, L3]
+    pi = task_selection.solve_surrogate_qp(covs, Sigma)
+    best = task_selection.surrogate_objective(pi, covs, Sigma)
+    grid = [(R(a, 12), R(b, 12), 1 - R(a + b, 12)) for a in range(13) for b in range(13 - a)]
+    assert all(best <= task_selection.surrogate_objective(p, covs, Sigma) for p in grid)
+
+
 def test_qp_is_blind_to_prompt_length_and_splits_equal_covariances():
     tasks = task_selection.experiment_tasks()
     pi = task_selection.solve_surrogate_qp([t.Lambda for t in tasks], task_selection.power_law_spectrum(R(1, 2)))
