@@ -188,13 +188,14 @@ def optimise_true_objective(objective: TrueObjective | FiniteTestObjective, reso
     return best
 
 
-def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, resolution: int = 2) -> np.ndarray:
+def averaged_selection(test_alphas: Sequence[object], m: int | None, k: int, resolution: int = 2,
+                       d: int = DIMENSION) -> np.ndarray:
     """The experiment's selected π, averaged over the test tasks Σ = spectrum(α_test): the minimiser of the exact
-    k = 1 error at m test examples, or of F_k at m → ∞ when m is None."""
-    tasks = experiment_tasks()
+    k = 1 error at m test examples, or of F_k at m → ∞ when m is None (dimension d)."""
+    tasks = experiment_tasks(d)
     weights = []
     for alpha in test_alphas:
-        Sigma = power_law_spectrum(alpha)
+        Sigma = power_law_spectrum(alpha, d)
         if m is None:
             objective: TrueObjective | FiniteTestObjective = TrueObjective.of(tasks, Sigma, k)
         elif k == 1:

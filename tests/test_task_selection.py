@@ -226,6 +226,13 @@ def test_finite_m_selection_has_the_papers_order():
         task_selection.averaged_selection(TEST_ALPHAS, 50, 2)
 
 
+def test_selection_pattern_does_not_depend_on_the_dimension():
+    """d was not recovered from the paper: the same ranking holds at d = 3 as at d = 5."""
+    assert list(np.argsort(task_selection.averaged_selection(TEST_ALPHAS, 50, 1, d=3))) == [0, 1, 2, 3]
+    limit = task_selection.averaged_selection(TEST_ALPHAS, None, 2, d=3)
+    assert int(np.argmax(limit)) == 3 and limit[0] < 1e-3 and limit[1] < 1e-3
+
+
 def test_finite_objective_matches_the_exact_one_step_error():
     from derivations.weight_error import one_step_error
     tasks = task_selection.experiment_tasks()

@@ -312,8 +312,10 @@ claim_3 = Record(
                 "(0.05 < 0.11 < 0.37 < 0.47 for ES < HS < EL < HL); at m ≥ 200 and m → ∞ short prompts are never "
                 "selected (ES and HS tie at 0, HL ≈ 0.63 highest), and at m = 20 the short types win (HS 0.54, "
                 "ES 0.37): longer training prompts make Γ(π) less regularised, which pays only when the test prompt "
-                "is long enough. The figure `task-selection` (icl-theory figures) shows these and the error against "
-                "k for the three mixtures (exact m → ∞ and simulated m = 1000)."),
+                "is long enough. The same pattern holds at d = 3 and d = 8 (m = 50: 0.05 < 0.11 < 0.36 < 0.48 and "
+                "0.05 < 0.13 < 0.38 < 0.44; m → ∞, k = 2: Hard-Long 0.62 and 0.64). The figure `task-selection` "
+                "(icl-theory figures) shows these and the error against k for the three mixtures (exact m → ∞ and "
+                "simulated m = 1000)."),
     check=MonteCarloCheck(
         quantity="lsa_models_test_error",
         params=lambda: _models_params(_claim_models(task_selection.power_law_spectrum(_SEL_ALPHA), _CLAIM_K),
