@@ -1,3 +1,158 @@
 """Exact finite-size test-time theory of 2510.03605 at depth (exact k-step error, optimal depth): ids ``tts:*``."""
 
-RECORDS: list = []
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations import exact_cot, exact_depth
+from derivations.convention import JAVANMARD
+from derivations.notation import Equation, Expectation, FrobeniusNormSquared, RegularisedCovariance
+from derivations.pretraining import gamma_closed_form
+from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
+
+d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
+Sigma_train = sp.MatrixSymbol(r"\Lambda", d, d)
+Sigma_test = sp.MatrixSymbol(r"\Sigma", d, d)
+S_hat = sp.MatrixSymbol(r"\hat{\Sigma}_{m}", d, d)
+Gamma = RegularisedCovariance(Sigma_train, n)
+I = sp.Identity(d)
+R = sp.Rational
+error_k = sp.Symbol(r"\mathbb{E}\|e_{k}\|^{2}")
+
+_PARAMETERS = (Parameter("Sigma_train", "training feature covariance Λ (rational, PSD, non-zero)"),
+               Parameter("n", "training prompt length (integer ≥ 1 or a symbol)"),
+               Parameter("Sigma_test", "test feature covariance Σ (rational, positive definite)"),
+               Parameter("m", "test prompt length (integer ≥ 1 or a symbol)"))
+_ASSUMPTIONS = ("trained LSA Ṽ = −Γ⁻¹, W̃ = I with Γ = (1 + 1/n)Λ + tr(Λ)/n·I (Thm 3.1)",
+                "test prompts: m examples x ~ N(0, Σ), w* ~ N(0, I_d), no noise, ŵ_0 = 0",
+                "k CoT steps at test time by appending columns (Prop. 3.2): e_k = (I − Γ⁻¹Ŝ)^k w* up to sign")
+
+_LAMBDA = sp.diag(1, R(1, 2), R(1, 4))
+_N = 20
+
+
+def _v_tilde(n_):
+    return -gamma_closed_form(_LAMBDA, n_).inv()
+
+
+# --- tts:exact-cot-error -----------------------------------------------------------------------------------------
+
+_EX_TEST = sp.Matrix([[1, R(1, 4), 0], [R(1, 4), R(1, 2), R(1, 8)], [0, R(1, 8), R(1, 4)]])
+_EX_M, _EX_K = 10, 2
+
+
+def _exact_error(Sigma_train, n, Sigma_test, m, k):
+    return exact_cot.cot_error(Sigma_train, n, Sigma_test, m, k)
+
+
+exact_cot_error = Record(
+    id="tts:exact-cot-error",
+    kind="theorem",
+    title="exact finite-m test error of the pretrained LSA after k CoT steps",
+    source=Source("2510.03605", "Prop. 3.2 and Cor. 3.5", remark="beyond the paper: exact at finite n, m, d, any k"),
+    also_from=(Source("2502.21212", "Huang-Wang-Lee, k-step error E tr((I − CS)^{2k})"),),
+    convention=JAVANMARD,
+    assumptions=_ASSUMPTIONS,
+    parameters=_PARAMETERS + (Parameter("k", "number of CoT steps (integer ≥ 0)"),),
+    statement=lambda: [
+        Equation(error_k, Expectation(sp.Trace(sp.MatPow(I - sp.Inverse(Gamma) * S_hat, k)
+                                               * sp.MatPow(I - S_hat * sp.Inverse(Gamma), k)))),
+        Equation(sp.Limit(error_k, m, sp.oo), FrobeniusNormSquared(sp.MatPow(I - sp.Inverse(Gamma) * Sigma_test, k)))],
+    evaluator=_exact_error,
+    derivation=(
+        "derivations.exact_cot: Σ_test = LDLᵀ (exact LDLᵀ) whitens Ŝ = LTLᵀ, T = W/m with W ~ Wishart(m, D); then "
+        "(I − Γ⁻¹Ŝ)^k = L^{−T}(I − HT)^kLᵀ, H = LᵀΓ⁻¹L, and the error is tr(M_k B M_kᵀ B⁻¹), B = LᵀL, a polynomial of "
+        "degree 2k in the d(d+1)/2 entries of T (python-flint fmpq_mpoly). Its expectation pairs its coefficients "
+        "with those of the Wishart MGF det(I − 2ΘD/m)^{−m/2} (E[t^α] = α![φ^α]MGF, off-diagonal φ = 2Θ), whose "
+        "homogeneous parts follow from a d-term recurrence (derivations.exact_wishart); only monomials with every "
+        "index of even degree survive, so products are taken class by class. Symbolic m enters as u = 1/m in the "
+        "MGF, symbolic n through the common denominator of Γ⁻¹. Agrees with the Wick engine (cot_weight_error) for "
+        "k ≤ 2, with the brute-force Isserlis reference (derivations.exact_reference), and symbolically: "
+        "lim_{m→∞} = ‖(I − Γ⁻¹Σ)^k‖²_F, which for Σ = Λ = diag(λ) is Σ_j (1 + n/(1 + trΛ/λ_j))^{−2k} "
+        "(Cor. 3.5; 52742/405769 ≈ 0.12998 at Λ = diag(1, ½, ¼), n = 20, k = 1). Example, d = 1, Λ = Σ = 1, "
+        "symbolic n and m: E‖e_1‖² = 2(2m + n²)/(m(n + 2)²), E‖e_2‖² = 4(4m³ + 12m²n² + 3mn⁴ − 16mn³ + 12n⁴)/"
+        "(m³(n + 2)⁴). The check uses a dense Σ ≠ Λ at m = 10, where the exact value 1.596 is ten times the m → ∞ "
+        "value 0.154."),
+    check=MonteCarloCheck(
+        quantity="lsa_weight_error",
+        params=lambda: {"Sigma": _EX_TEST, "n": _EX_M, "V_tilde": _v_tilde(_N), "k": _EX_K},
+        expected=lambda: exact_cot.cot_error(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
+        control=NegativeControl("the m → ∞ value ‖(I − Γ⁻¹Σ)^k‖²_F (the paper's asymptotic regime) at m = 10",
+                                expected=lambda: exact_cot.limit_cot_error(_LAMBDA, _N, _EX_TEST, _EX_K)),
+        tolerance=0.1,
+        samples=400_000,
+    ),
+)
+
+# --- tts:optimal-depth -------------------------------------------------------------------------------------------
+
+# Two points of each region at Λ = Σ = diag(1, ½, ¼): (n, m, depths read).
+_DEPTH_POINTS = ((20, 5, (1, 2)), (20, 6, (1, 2)),            # k* = 1
+                 (20, 10, (1, 2, 3)), (10, 8, (1, 2, 3)),       # k* = 2 (finite > 1)
+                 (20, 100, (1, 2, 3)), (5, 100, (1, 2, 3)))     # argmin at the cap 12: unbounded as m → ∞
+
+
+def _depth_params() -> dict:
+    return {"Sigma": _LAMBDA, "V_tildes": [_v_tilde(n_).tolist() for n_, _, _ in _DEPTH_POINTS],
+            "m": [m_ for _, m_, _ in _DEPTH_POINTS],
+            "point": [i for i, (_, _, ks) in enumerate(_DEPTH_POINTS) for _ in ks],
+            "k": [k_ for _, _, ks in _DEPTH_POINTS for k_ in ks]}
+
+
+def _depth_profile(limit: bool) -> sp.Matrix:
+    values = []
+    for n_, m_, ks in _DEPTH_POINTS:
+        if limit:
+            values += [exact_cot.limit_cot_error(_LAMBDA, n_, _LAMBDA, k_) for k_ in ks]
+        else:
+            errors = exact_cot.cot_errors(_LAMBDA, n_, _LAMBDA, m_, max(ks))
+            values += [errors[k_] for k_ in ks]
+    return sp.Matrix(values)
+
+
+def _optimal_depth(Sigma_train, n, Sigma_test, m, cap):
+    return exact_depth.optimal_depth(Sigma_train, n, Sigma_test, m, cap)
+
+
+def _limit_statement():
+    lam = sp.IndexedBase(r"\lambda")
+    j = sp.Symbol("j", integer=True, positive=True)
+    per_direction = (1 + n / (1 + sp.Trace(Sigma_train) / lam[j])) ** (-2 * k)
+    return Equation(sp.Limit(error_k, m, sp.oo), sp.Sum(per_direction, (j, 1, d)))
+
+
+optimal_depth = Record(
+    id="tts:optimal-depth",
+    kind="proposition",
+    title="the optimal number of CoT steps k*(n, m) at finite test length, and its three regions",
+    source=Source("2510.03605", "Remark 4.1 (overthinking), Cor. 3.5",
+                  remark="beyond the paper: exact k* at finite m; overthinking with matched covariances"),
+    convention=JAVANMARD,
+    assumptions=_ASSUMPTIONS + ("k* searched over 1 ≤ k ≤ cap; at the cap it is reported as not found",),
+    parameters=_PARAMETERS + (Parameter("cap", "largest k searched (integer ≥ 2)"),),
+    statement=lambda: [
+        Equation(sp.Symbol("k^{*}"), sp.Symbol(r"\operatorname{argmin}_{1 \le k \le K} \mathbb{E}\|e_{k}\|^{2}")),
+        _limit_statement(),
+        Equation(sp.Limit(error_k, k, sp.oo), sp.oo)],
+    evaluator=_optimal_depth,
+    derivation=(
+        "derivations.exact_depth: the exact errors E‖e_k‖², k ≤ cap, from one pass of the exact engine, and their "
+        "argmin. Regions: (i) m → ∞ with Σ = Λ: the limit Σ_j ρ_j^{2k}, ρ_j = 1/(1 + n/(1 + trΛ/λ_j)) < 1, decreases "
+        "for ever, k* = ∞ (Cor. 3.5); (ii) any finite m: GS has unbounded spectrum, P(‖I − GS‖ > 1 + ε) > 0, and by "
+        "Schur E‖e_k‖² ≥ E Σ_i |λ_i(I − GS)|^{2k} → ∞, so k* is finite — thinking first helps, then hurts, even with "
+        "matched covariances; (iii) k* = 1 iff E‖e_2‖² ≥ E‖e_1‖² (small m). At Λ = Σ = diag(1, ½, ¼), n = 20: "
+        "k* = 1 for m ≤ 6, 2 at m = 8, 10, 3 at 15, 4 at 20, 6 at 30 and beyond the cap 8 from m = 50 on; the heat "
+        "map (icl-theory figures depth-kstar) covers the (n, m) plane. The check reads the simulated errors at "
+        "k* − 1, k*, k* + 1 (or k = 1, 2, 3) at two points of each region from one rollout per prompt."),
+    check=MonteCarloCheck(
+        quantity="lsa_depth_profile",
+        params=_depth_params,
+        expected=lambda: _depth_profile(limit=False),
+        control=NegativeControl("the m → ∞ profile (errors decreasing in k, k* unbounded) at the same points",
+                                expected=lambda: _depth_profile(limit=True)),
+        tolerance=0.25,
+        samples=320_000,
+    ),
+)
+
+RECORDS = [exact_cot_error, optimal_depth]
