@@ -33,6 +33,7 @@ import sympy as sp
 from derivations.exact_wishart import (DiagonalWishartMoments, even_part_of_products, parity_classes,
                                       polynomial_ring, split_by_parity, symmetric_matrix)
 from derivations.pretraining import gamma_closed_form
+from derivations.test_time import cot_steps
 from derivations.validation import exact_covariance, prompt_length
 from icl_theory.errors import InputError
 
@@ -67,13 +68,6 @@ def cot_problem(Sigma_train, n, Sigma_test, m) -> CotErrorProblem:
         if not value.is_number and not isinstance(value, sp.Symbol):
             raise InputError(f"{name} must be a positive integer or a single symbol, got {value}")
     return CotErrorProblem(train, n_, test, m_)
-
-
-def cot_steps(k, name: str = "k") -> int:
-    """A number of CoT steps: an integer ≥ 0."""
-    if isinstance(k, bool) or not isinstance(k, (int, sp.Integer)) or int(k) < 0:
-        raise InputError(f"{name} must be an integer ≥ 0, got {k!r}")
-    return int(k)
 
 
 def _ldl(Sigma: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
@@ -207,7 +201,7 @@ def cot_errors(Sigma_train, n, Sigma_test, m, k_max: int) -> list[sp.Expr]:
     """[E‖e_0‖², ..., E‖e_{k_max}‖²] exact (rationals for numeric n, m; expressions for symbolic ones)."""
     k_max = cot_steps(k_max, "k_max")
     engine = _Engine(cot_problem(Sigma_train, n, Sigma_test, m))
-    return [_simplified(engine.expectation(engine.squared_norm(M), 2 * k), engine)
+    return [_simplified(engine.expectation(engine.squared_norm(M), 2 * k))
             for k, M in enumerate(engine.powers(k_max))]
 
 
@@ -234,24 +228,16 @@ def cot_error_second_moment(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     k = cot_steps(k)
     engine = _Engine(cot_problem(Sigma_train, n, Sigma_test, m))
     *_, M = engine.powers(k)
-    return _simplified(engine.expectation(engine.fourth_moment_integrand(M), 4 * k), engine)
+    return _simplified(engine.expectation(engine.fourth_moment_integrand(M), 4 * k))
 
 
 def cot_error_variance(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """Var ‖e_k‖² = E‖e_k‖⁴ − (E‖e_k‖²)², exact."""
     mean = cot_error(Sigma_train, n, Sigma_test, m, k)
     second = cot_error_second_moment(Sigma_train, n, Sigma_test, m, k)
-    return _simplified(second - mean ** 2, None)
+    return _simplified(second - mean ** 2)
 
 
-def limit_cot_error(Sigma_train, n, Sigma_test, k: int) -> sp.Expr:
-    """The m → ∞ error ‖(I − Γ⁻¹Σ_test)^k‖²_F (S → Σ_test), exact."""
-    problem = cot_problem(Sigma_train, n, Sigma_test, 1)
-    P = (sp.eye(problem.d) - gamma_closed_form(problem.Sigma_train, problem.n).inv() * problem.Sigma_test) ** cot_steps(k)
-    return _simplified((P * P.T).trace(), None)
-
-
-def _simplified(value: sp.Expr, engine: _Engine | None) -> sp.Expr:
-    if value.is_number:
-        return sp.nsimplify(value) if not value.is_Rational else value
-    return sp.factor(sp.together(value))
+def _simplified(value: sp.Expr) -> sp.Expr:
+    """Exact numbers as they are; expressions in n, m as one factored fraction."""
+    return value if value.is_Rational else sp.factor(sp.together(value))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derivations.exact_cot import cot_errors, cot_steps
+from derivations.exact_cot import cot_errors
+from derivations.test_time import cot_steps
 from icl_theory.errors import InputError
 
 

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from derivations import registry
 from derivations.exact_cot import (cot_error, cot_error_coefficients, cot_error_second_moment, cot_error_variance,
-                                   cot_errors, limit_cot_error)
+                                   cot_errors)
+from derivations.test_time import limit_error
 from derivations.exact_reference import reference_cot_error
 from derivations.pretraining import gamma_closed_form
 from derivations.weight_error import cot_weight_error
@@ -45,7 +46,7 @@ def test_engine_equals_the_reference_at_depth_three():
 
 
 def test_known_numbers_of_the_paper_example():
-    assert limit_cot_error(LAMBDA, 20, LAMBDA, 1) == R(52742, 405769)           # 0.12998, Cor. 3.5 at k = 1
+    assert limit_error(LAMBDA, 20, LAMBDA, 1) == R(52742, 405769)           # 0.12998, Cor. 3.5 at k = 1
     errors = cot_errors(LAMBDA, 20, LAMBDA, 10, 4)
     assert errors[0] == 3 and errors[1] > errors[2] < errors[3] < errors[4]       # falls, minimum at k = 2, rises
     assert float(errors[1]) == pytest.approx(1.0506, abs=1e-4)
@@ -54,7 +55,7 @@ def test_known_numbers_of_the_paper_example():
 @pytest.mark.parametrize("k", [1, 2])
 def test_symbolic_m_limit_is_the_frobenius_norm_of_the_deterministic_power(k):
     expr = cot_error(DENSE_TRAIN, 7, DENSE_TEST, m_sym, k)
-    assert sp.simplify(sp.limit(expr, m_sym, sp.oo) - limit_cot_error(DENSE_TRAIN, 7, DENSE_TEST, k)) == 0
+    assert sp.simplify(sp.limit(expr, m_sym, sp.oo) - limit_error(DENSE_TRAIN, 7, DENSE_TEST, k)) == 0
     assert expr.subs(m_sym, 5) == cot_error(DENSE_TRAIN, 7, DENSE_TEST, 5, k)
 
 
@@ -79,7 +80,7 @@ def test_inverse_m_coefficients_reproduce_the_error():
     for k, c in enumerate(coefficients):
         assert len(c) <= max(1, 2 * k)
         assert sum(cj * R(1, 10) ** j for j, cj in enumerate(c)) == cot_errors(LAMBDA, 20, LAMBDA, 10, 3)[k]
-        assert c[0] == limit_cot_error(LAMBDA, 20, LAMBDA, k)
+        assert c[0] == limit_error(LAMBDA, 20, LAMBDA, k)
 
 
 def test_fourth_moment_matches_the_chi_square_closed_form_in_one_dimension():
@@ -112,7 +113,7 @@ def test_exact_error_agrees_with_monte_carlo_at_small_m():
     values = lsa_weight_error(params, rng, 200_000)[:, 0]
     exact = float(cot_error(DENSE_TRAIN, 6, DENSE_TEST, 8, 1))
     assert abs(values.mean() - exact) < 4 * values.std() / np.sqrt(len(values))
-    assert abs(values.mean() - float(limit_cot_error(DENSE_TRAIN, 6, DENSE_TEST, 1))) > 0.1   # the limit is rejected
+    assert abs(values.mean() - float(limit_error(DENSE_TRAIN, 6, DENSE_TEST, 1))) > 0.1   # the limit is rejected
 
 
 def test_record_evaluates_exactly_and_its_check_rejects_the_asymptotic_control():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import exact_cot, exact_depth
+from derivations import exact_cot, exact_depth, test_time
 from derivations.convention import JAVANMARD
 from derivations.notation import Equation, Expectation, FrobeniusNormSquared, RegularisedCovariance
 from derivations.pretraining import gamma_closed_form
@@ -78,7 +78,7 @@ exact_cot_error = Record(
         params=lambda: {"Sigma": _EX_TEST, "n": _EX_M, "V_tilde": _v_tilde(_N), "k": _EX_K},
         expected=lambda: exact_cot.cot_error(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
         control=NegativeControl("the m → ∞ value ‖(I − Γ⁻¹Σ)^k‖²_F (the paper's asymptotic regime) at m = 10",
-                                expected=lambda: exact_cot.limit_cot_error(_LAMBDA, _N, _EX_TEST, _EX_K)),
+                                expected=lambda: test_time.limit_error(_LAMBDA, _N, _EX_TEST, _EX_K)),
         tolerance=0.1,
         samples=400_000,
     ),
@@ -103,7 +103,7 @@ def _depth_profile(limit: bool) -> sp.Matrix:
     values = []
     for n_, m_, ks in _DEPTH_POINTS:
         if limit:
-            values += [exact_cot.limit_cot_error(_LAMBDA, n_, _LAMBDA, k_) for k_ in ks]
+            values += [test_time.limit_error(_LAMBDA, n_, _LAMBDA, k_) for k_ in ks]
         else:
             errors = exact_cot.cot_errors(_LAMBDA, n_, _LAMBDA, m_, max(ks))
             values += [errors[k_] for k_ in ks]
