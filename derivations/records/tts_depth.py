@@ -87,7 +87,7 @@ exact_cot_error = Record(
 # --- tts:optimal-depth -------------------------------------------------------------------------------------------
 
 # Two points of each region at Λ = Σ = diag(1, ½, ¼): (n, m, depths read).
-_DEPTH_POINTS = ((20, 5, (1, 2)), (20, 6, (1, 2)),            # k* = 1
+_DEPTH_POINTS = ((40, 8, (1, 2)), (20, 6, (1, 2)),            # k* = 1
                  (20, 10, (1, 2, 3)), (10, 8, (1, 2, 3)),       # k* = 2 (finite > 1)
                  (20, 100, (1, 2, 3)), (5, 100, (1, 2, 3)))     # argmin at the cap 12: unbounded as m → ∞
 
