@@ -238,6 +238,14 @@ def cot_error_variance(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     return _simplified(second - mean ** 2)
 
 
+def monte_carlo_samples(Sigma_train, n, Sigma_test, m, k: int, standard_error) -> int:
+    """Prompts N so that the plain mean of ‖e_k‖² has standard error ≤ ``standard_error``: N = ⌈Var/SE²⌉ (exact Var)."""
+    se = sp.Rational(standard_error) if not isinstance(standard_error, float) else sp.Rational(repr(standard_error))
+    if not se > 0:
+        raise InputError(f"standard_error must be positive, got {standard_error!r}")
+    return max(1, int(sp.ceiling(cot_error_variance(Sigma_train, n, Sigma_test, m, k) / se ** 2)))
+
+
 def _simplified(value: sp.Expr) -> sp.Expr:
     """Exact numbers as they are; expressions in n, m as one factored fraction."""
     return value if value.is_Rational else sp.factor(sp.together(value))

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from derivations import registry
 from derivations.exact_cot import (cot_error, cot_error_coefficients, cot_error_second_moment, cot_error_variance,
-                                   cot_errors)
-from derivations.test_time import limit_error
+                                   cot_errors, monte_carlo_samples)
 from derivations.exact_reference import reference_cot_error
 from derivations.pretraining import gamma_closed_form
+from derivations.test_time import limit_error
 from derivations.weight_error import cot_weight_error
 from icl_theory.errors import InputError
 from tests.strategies import rational_spd
@@ -104,6 +104,16 @@ def test_variance_agrees_with_monte_carlo():
     squares = values ** 2
     assert abs(squares.mean() - float(second)) < 5 * squares.std() / np.sqrt(len(squares))
     assert cot_error_variance(lam, n, lam, m, k) == second - mean ** 2
+
+
+def test_monte_carlo_sample_size_from_the_exact_variance():
+    lam = sp.diag(1, R(1, 2))
+    variance = cot_error_variance(lam, 10, lam, 30, 2)
+    samples = monte_carlo_samples(lam, 10, lam, 30, 2, R(1, 100))
+    assert samples == sp.ceiling(variance * 10_000) and samples - 1 < variance * 10_000 <= samples
+    assert monte_carlo_samples(lam, 10, lam, 30, 2, 0.01) == samples
+    with pytest.raises(InputError, match="standard_error must be positive"):
+        monte_carlo_samples(lam, 10, lam, 30, 2, 0)
 
 
 def test_exact_error_agrees_with_monte_carlo_at_small_m():
