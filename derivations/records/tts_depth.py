@@ -6,7 +6,7 @@ import sympy as sp
 
 from derivations import exact_cot, exact_depth, test_time
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, Expectation, FrobeniusNormSquared, RegularisedCovariance
+from derivations.notation import Equation, Expectation, FrobeniusNormSquared
 from derivations.pretraining import gamma_closed_form
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
 
@@ -14,7 +14,7 @@ d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
 Sigma_train = sp.MatrixSymbol(r"\Lambda", d, d)
 Sigma_test = sp.MatrixSymbol(r"\Sigma", d, d)
 S_hat = sp.MatrixSymbol(r"\hat{\Sigma}_{m}", d, d)
-Gamma = RegularisedCovariance(Sigma_train, n)
+Gamma = sp.MatrixSymbol(r"\Gamma", d, d)   # a name; the third statement defines it (Thm 3.1)
 I = sp.Identity(d)
 R = sp.Rational
 error_k = sp.Symbol(r"\mathbb{E}\|e_{k}\|^{2}")
@@ -57,7 +57,8 @@ exact_cot_error = Record(
     statement=lambda: [
         Equation(error_k, Expectation(sp.Trace(sp.MatPow(I - sp.Inverse(Gamma) * S_hat, k)
                                                * sp.MatPow(I - S_hat * sp.Inverse(Gamma), k)))),
-        Equation(sp.Limit(error_k, m, sp.oo), FrobeniusNormSquared(sp.MatPow(I - sp.Inverse(Gamma) * Sigma_test, k)))],
+        Equation(sp.Limit(error_k, m, sp.oo), FrobeniusNormSquared(sp.MatPow(I - sp.Inverse(Gamma) * Sigma_test, k))),
+        Equation(Gamma, gamma_closed_form(Sigma_train, n))],
     evaluator=_exact_error,
     derivation=(
         "derivations.exact_cot: Σ_test = LDLᵀ (exact LDLᵀ) whitens Ŝ = LTLᵀ, T = W/m with W ~ Wishart(m, D); then "
@@ -65,7 +66,12 @@ exact_cot_error = Record(
         "degree 2k in the d(d+1)/2 entries of T (python-flint fmpq_mpoly). Its expectation pairs its coefficients "
         "with those of the Wishart MGF det(I − 2ΘD/m)^{−m/2} (E[t^α] = α![φ^α]MGF, off-diagonal φ = 2Θ), whose "
         "homogeneous parts follow from a d-term recurrence (derivations.exact_wishart); only monomials with every "
-        "index of even degree survive, so products are taken class by class. Symbolic m enters as u = 1/m in the "
+        "index of even degree survive, so products are taken class by class. Why this algorithm: the Wick sum has "
+        "(4k − 1)!! pairings (2·10⁶ at k = 4, 6·10³¹ at k = 8); the cumulant series needs tr((ΘΣ)^j) up to j = 2k, "
+        "dense polynomials; the determinant recurrence needs only d + 1 principal-minor sums, and the whitening "
+        "makes the Wishart law diagonal so parity discards all but 2^{1−d} of the cross terms (benchmarks/README.md: "
+        "6,766× the brute-force Isserlis reference at d = 3, k = 4; k = 8 at d = 3 in 3.6 s; k = 4 at d = 5 in 8 s). "
+        "Symbolic m enters as u = 1/m in the "
         "MGF, symbolic n through the common denominator of Γ⁻¹. Agrees with the Wick engine (cot_weight_error) for "
         "k ≤ 2, with the brute-force Isserlis reference (derivations.exact_reference), and symbolically: "
         "lim_{m→∞} = ‖(I − Γ⁻¹Σ)^k‖²_F, which for Σ = Λ = diag(λ) is Σ_j (1 + n/(1 + trΛ/λ_j))^{−2k} "
@@ -119,7 +125,8 @@ def _limit_statement():
     lam = sp.IndexedBase(r"\lambda")
     j = sp.Symbol("j", integer=True, positive=True)
     per_direction = (1 + n / (1 + sp.Trace(Sigma_train) / lam[j])) ** (-2 * k)
-    return Equation(sp.Limit(error_k, m, sp.oo), sp.Sum(per_direction, (j, 1, d)))
+    matched = sp.Symbol(r"\lim_{m \to \infty} \mathbb{E}\|e_{k}\|^{2} \Big|_{\Sigma = \Lambda = \operatorname{diag}(\lambda)}")
+    return Equation(matched, sp.Sum(per_direction, (j, 1, d)))
 
 
 optimal_depth = Record(
@@ -134,7 +141,7 @@ optimal_depth = Record(
     statement=lambda: [
         Equation(sp.Symbol("k^{*}"), sp.Symbol(r"\operatorname{argmin}_{1 \le k \le K} \mathbb{E}\|e_{k}\|^{2}")),
         _limit_statement(),
-        Equation(sp.Limit(error_k, k, sp.oo), sp.oo)],
+        Equation(sp.Symbol(r"\lim_{k \to \infty} \mathbb{E}\|e_{k}\|^{2} \Big|_{m < \infty}"), sp.oo)],
     evaluator=_optimal_depth,
     derivation=(
         "derivations.exact_depth: the exact errors E‖e_k‖², k ≤ cap, from one pass of the exact engine, and their "
