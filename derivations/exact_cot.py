@@ -10,9 +10,10 @@ At test time, with S = (1/m) Σ_{i≤m} x_i x_iᵀ, x_i ~ N(0, Σ_test), the k C
 
 Algorithm. (1) Whitening with a rational factorisation: Σ_test = L D Lᵀ (LDLᵀ, L unit lower triangular, D diagonal)
 writes S = L T Lᵀ with T = W/m, W ~ Wishart(m, D). Then (I − GS)^k = L^{−T} M_k Lᵀ with M_k = (I − HT)^k,
-H = LᵀGL, so tr[A_kA_kᵀ] = tr(M_k B M_kᵀ B⁻¹), B = LᵀL, and tr((A_kᵀA_k)²) = tr(Q²) with Q = M_kᵀB⁻¹M_kB. (2) M_k
+H = LᵀGL, so ‖e_k‖² integrates to ‖A_k‖²_F = Σ_ac (A_k)²_ac and tr((A_kᵀA_k)²) = Σ_ab Q²_ab with Q = A_kᵀA_k. (2) M_k
 is built by k products with the linear matrix I − HT in ℚ[t_ij] (python-flint ``fmpq_mpoly``): entries have
-degree ≤ k, the error polynomial degree ≤ 2k in d(d+1)/2 variables. (3) E over T pairs the coefficients with those
+degree ≤ k, the error polynomial degree ≤ 2k in d(d+1)/2 variables; A_k = L^{−T}M_kLᵀ is a rational recombination,
+and only squares of polynomials are formed (cheaper than general products), one per parity class. (3) E over T pairs the coefficients with those
 of the Wishart MGF (``exact_wishart``; the diagonal D makes the MGF a small-determinant power and restricts the
 pairing to even monomials). Every error up to k_max comes from one pass (M_0, M_1, ... share the work).
 
@@ -30,7 +31,7 @@ from functools import reduce
 import flint
 import sympy as sp
 
-from derivations.exact_wishart import (DiagonalWishartMoments, even_part_of_products, parity_classes,
+from derivations.exact_wishart import (DiagonalWishartMoments, even_part_of_squares, parity_classes,
                                       polynomial_ring, split_by_parity, symmetric_matrix)
 from derivations.pretraining import gamma_closed_form
 from derivations.test_time import cot_steps
@@ -114,10 +115,8 @@ class _Engine:
         H = (L.T * G * L).applyfunc(sp.cancel)
         self.delta = sp.lcm([sp.fraction(sp.together(h))[1] for h in H])
         H_numerator = (H * self.delta).applyfunc(sp.cancel)
-        B = L.T * L
-        self.B = [[_to_fmpq(B[i, j]) for j in range(d)] for i in range(d)]
-        self.B_inv = [[_to_fmpq(x) for x in row] for row in B.inv().tolist()]
-        self.whitened_identity = B == sp.eye(d)
+        self.L_T = None if L == sp.eye(d) else [[_to_fmpq(x) for x in row] for row in L.T.tolist()]
+        self.L_inv_T = None if L == sp.eye(d) else [[_to_fmpq(x) for x in row] for row in L.T.inv().tolist()]
 
         T = symmetric_matrix(ring, d)
         Hn = [[_polynomial_in(H_numerator[i, j], self.n_symbol, ring, n_gen) for j in range(d)] for i in range(d)]
@@ -138,40 +137,32 @@ class _Engine:
                  for i in range(d)]
             yield M
 
-    def _scaled(self, left, M, right):
-        """left · M · right for rational d×d matrices left, right (None = identity)."""
-        d, ring = self.problem.d, self.ctx
-        if left is not None:
-            M = [[sum((M[l][j] * left[i][l] for l in range(d) if left[i][l] != 0), ring.from_dict({}))
-                  for j in range(d)] for i in range(d)]
-        if right is not None:
-            M = [[sum((M[i][l] * right[l][j] for l in range(d) if right[l][j] != 0), ring.from_dict({}))
-                  for j in range(d)] for i in range(d)]
-        return M
-
-    def _split(self, M):
-        return [[split_by_parity(entry, self.masks) for entry in row] for row in M]
+    def _unwhitened(self, M):
+        """A = L^{−T} M Lᵀ (rational recombinations of the entries of M)."""
+        d, zero = self.problem.d, self.ctx.from_dict({})
+        if self.L_T is None:
+            return M
+        left, right = self.L_inv_T, self.L_T
+        LM = [[sum((M[l][j] * left[i][l] for l in range(d) if left[i][l] != 0), zero) for j in range(d)]
+              for i in range(d)]
+        return [[sum((LM[i][l] * right[l][j] for l in range(d) if right[l][j] != 0), zero) for j in range(d)]
+                for i in range(d)]
 
     def squared_norm(self, M):
-        """The even part of tr(M B Mᵀ B⁻¹) = Σ_ac (MB)_ac (B⁻¹M)_ac: what E_T sees of δ^{2k}‖A_k‖²_F."""
-        d = self.problem.d
-        MB = self._split(self._scaled(None, M, None if self.whitened_identity else self.B))
-        CM = MB if self.whitened_identity else self._split(self._scaled(self.B_inv, M, None))
-        return even_part_of_products([(MB[i][j], CM[i][j]) for i in range(d) for j in range(d)],
-                                     self.ctx.from_dict({}))
+        """The even part of ‖A‖²_F = Σ_ac A²_ac, A = L^{−T}ML^T: what E_T sees of δ^{2k}‖(I − GS)^k‖²_F."""
+        A = self._unwhitened(M)
+        return even_part_of_squares([split_by_parity(entry, self.masks) for row in A for entry in row],
+                                    self.ctx.from_dict({}))
 
     def fourth_moment_integrand(self, M):
-        """The even part of 2 tr(Q²) + (tr Q)² with Q = Mᵀ B⁻¹ M B (δ^{4k} E_w‖e_k‖⁴ as a polynomial in T)."""
+        """The even part of 2 tr(Q²) + (tr Q)² with Q = AᵀA, A = L^{−T}MLᵀ (δ^{4k} E_w‖e_k‖⁴ in T)."""
         d, zero = self.problem.d, self.ctx.from_dict({})
-        CM = M if self.whitened_identity else self._scaled(self.B_inv, M, None)
-        MtCM = [[sum((M[l][i] * CM[l][j] for l in range(d)), zero) for j in range(d)] for i in range(d)]
-        Q = self._split(MtCM if self.whitened_identity else self._scaled(None, MtCM, self.B))
-        trace_Q: dict[int, object] = {}
-        for i in range(d):
-            for c, part in Q[i][i].items():
-                trace_Q[c] = trace_Q.get(c, zero) + part
-        pairs = [(Q[i][j], Q[j][i]) for i in range(d) for j in range(d)]
-        return 2 * even_part_of_products(pairs, zero) + even_part_of_products([(trace_Q, trace_Q)], zero)
+        A = self._unwhitened(M)
+        Q = [[sum((A[l][i] * A[l][j] for l in range(d)), zero) for j in range(d)] for i in range(d)]
+        trace_Q = split_by_parity(sum((Q[i][i] for i in range(d)), zero), self.masks)
+        squares = even_part_of_squares([split_by_parity(Q[i][j], self.masks) for i in range(d) for j in range(d)],
+                                       zero)
+        return 2 * squares + even_part_of_squares([trace_Q], zero)
 
     def expectation(self, f, power: int) -> sp.Expr:
         """E_T[f] / δ^power as a SymPy number or expression in the user's n and m."""

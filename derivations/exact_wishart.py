@@ -110,13 +110,12 @@ def split_by_parity(poly, masks: Sequence[int]) -> dict[int, object]:
     return {c: ctx.from_dict(terms) for c, terms in groups.items()}
 
 
-def even_part_of_products(pairs: Sequence[tuple[dict, dict]], zero):
-    """The class-0 part of Σ P·Q over parity-split pairs: Σ_c P[c]·Q[c] (class c ⊕ c' = 0 iff c = c')."""
+def even_part_of_squares(parts: Sequence[dict], zero):
+    """The class-0 part of Σ P² over parity-split polynomials P: Σ_c P[c]² (class c ⊕ c' = 0 iff c = c')."""
     total = zero
-    for P, Q in pairs:
-        for c, part in P.items():
-            if c in Q:
-                total += part * Q[c]
+    for P in parts:
+        for part in P.values():
+            total += part ** 2
     return total
 
 
