@@ -155,14 +155,14 @@ class _Engine:
                                     self.ctx.from_dict({}))
 
     def fourth_moment_integrand(self, M):
-        """The even part of 2 tr(Q²) + (tr Q)² with Q = AᵀA, A = L^{−T}MLᵀ (δ^{4k} E_w‖e_k‖⁴ in T)."""
+        """The even part of 2 tr(Q²) + (tr Q)² with Q = AᵀA symmetric, A = L^{−T}MLᵀ (δ^{4k} E_w‖e_k‖⁴ in T)."""
         d, zero = self.problem.d, self.ctx.from_dict({})
         A = self._unwhitened(M)
-        Q = [[sum((A[l][i] * A[l][j] for l in range(d)), zero) for j in range(d)] for i in range(d)]
-        trace_Q = split_by_parity(sum((Q[i][i] for i in range(d)), zero), self.masks)
-        squares = even_part_of_squares([split_by_parity(Q[i][j], self.masks) for i in range(d) for j in range(d)],
-                                       zero)
-        return 2 * squares + even_part_of_squares([trace_Q], zero)
+        Q = {(i, j): sum((A[l][i] * A[l][j] for l in range(d)), zero) for i in range(d) for j in range(i, d)}
+        trace_Q = split_by_parity(sum((Q[i, i] for i in range(d)), zero), self.masks)
+        diagonal = even_part_of_squares([split_by_parity(Q[i, i], self.masks) for i in range(d)], zero)
+        off_diagonal = even_part_of_squares([split_by_parity(Q[i, j], self.masks) for i, j in Q if i < j], zero)
+        return 2 * diagonal + 4 * off_diagonal + even_part_of_squares([trace_Q], zero)
 
     def expectation(self, f, power: int) -> sp.Expr:
         """E_T[f] / δ^power as a SymPy number or expression in the user's n and m."""

@@ -106,6 +106,17 @@ def test_variance_agrees_with_monte_carlo():
     assert cot_error_variance(lam, n, lam, m, k) == second - mean ** 2
 
 
+def test_fourth_moment_on_dense_covariances_agrees_with_monte_carlo():
+    train, test = DENSE_TRAIN[:2, :2], DENSE_TEST[:2, :2]
+    rng = np.random.default_rng(np.random.SeedSequence(5))
+    params = {"Sigma": np.array(test.evalf(), dtype=float), "n": 12, "k": 1,
+              "V_tilde": -np.array(gamma_closed_form(train, 4).inv().evalf(), dtype=float)}
+    squares = lsa_weight_error(params, rng, 400_000)[:, 0] ** 2
+    exact = float(cot_error_second_moment(train, 4, test, 12, 1))
+    assert abs(squares.mean() - exact) < 4 * squares.std() / np.sqrt(len(squares))
+    assert squares.std() / np.sqrt(len(squares)) < 0.02 * exact     # precise enough to see a wrong term
+
+
 def test_monte_carlo_sample_size_from_the_exact_variance():
     lam = sp.diag(1, R(1, 2))
     variance = cot_error_variance(lam, 10, lam, 30, 2)
