@@ -134,6 +134,8 @@ class DiagonalWishartMoments:
         self._e = _principal_minor_sums(theta, [flint.fmpq(x) for x in D], zero)
         self._components = [zero + 1]
         self._supports: list[dict[Exponent, dict[Exponent, flint.fmpq]]] = []
+        self._flat: dict[Exponent, flint.fmpq] = {(0,) * self.variables: flint.fmpq(1)}
+        self._flat_degree = 0
 
     def component(self, r: int):
         """F_r, the degree-r part (in the t variables) of the MGF det(I − 2ΘD/m)^{−m/2}."""
@@ -161,10 +163,27 @@ class DiagonalWishartMoments:
             self._supports.append(grouped)
         return self._supports[r]
 
+    def _flat_moments(self, degree: int) -> dict[Exponent, flint.fmpq]:
+        """α ↦ E[t^α] for every |α| ≤ degree (no extra symbols: a numeric m)."""
+        while self._flat_degree < degree:
+            self._flat_degree += 1
+            for alpha, by_extra in self._weighted_support(self._flat_degree).items():
+                self._flat[alpha] = by_extra[()]
+        return self._flat
+
     def expectation(self, f) -> dict[Exponent, flint.fmpq]:
         """E[f(T)] as {exponents of the extra symbols ↦ coefficient} (a single key () when there are none)."""
+        terms = f.to_dict()
+        if self.ctx.nvars() == self.variables:
+            moments = self._flat_moments(max((sum(alpha) for alpha in terms), default=0))
+            total = flint.fmpq(0)
+            for alpha, coefficient in terms.items():
+                moment = moments.get(alpha)
+                if moment is not None:
+                    total += coefficient * moment
+            return {(): total} if total != 0 else {}
         by_degree: dict[int, dict[Exponent, dict[Exponent, flint.fmpq]]] = {}
-        for exponent, coefficient in f.to_dict().items():
+        for exponent, coefficient in terms.items():
             alpha, extra = exponent[:self.variables], exponent[self.variables:]
             by_degree.setdefault(sum(alpha), {}).setdefault(alpha, {})[extra] = coefficient
         result: dict[Exponent, flint.fmpq] = {}
