@@ -26,7 +26,7 @@ from functools import cache
 
 import sympy as sp
 
-from derivations.test_time import cot_steps
+from derivations.validation import cot_steps
 from icl_theory.errors import InputError
 
 d_sym, m_sym = sp.symbols("d m", positive=True)

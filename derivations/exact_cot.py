@@ -34,7 +34,7 @@ import sympy as sp
 from derivations.exact_wishart import (DiagonalWishartMoments, even_part_of_squares, parity_classes,
                                       polynomial_ring, split_by_parity, symmetric_matrix)
 from derivations.pretraining import gamma_closed_form
-from derivations.test_time import cot_steps
+from derivations.validation import cot_steps
 from derivations.validation import exact_covariance, prompt_length
 from icl_theory.errors import InputError
 

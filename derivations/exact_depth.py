@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derivations.exact_cot import cot_errors
-from derivations.test_time import cot_steps
+from derivations.validation import cot_steps
 from icl_theory.errors import InputError
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from derivations.moments import MatrixLike, expected_chain, identity_like
+from derivations.moments import MatrixLike, identity_like
 from derivations.validation import exact_covariance, prompt_length
 from derivations.weight_error import one_step_error
 

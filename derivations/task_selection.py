@@ -30,13 +30,12 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from derivations.hardness import hardness
 from derivations.lsa import error_operator
 from derivations.moments import MatrixLike
 from derivations.multitask import NumericMixture, Task
 from derivations.pretraining import preconditioner_symbols
 from derivations.spoly import SPoly
-from derivations.validation import exact_covariance, exact_matrix, exact_scalar, prompt_length
+from derivations.validation import cot_steps, exact_covariance, exact_matrix, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
 from icl_theory.errors import InputError
 
@@ -102,13 +101,6 @@ def population_error(V_tilde: MatrixLike, Sigma: MatrixLike, k: int) -> sp.Expr:
     identity = sp.eye(V.rows)
     E = at_population(error_operator(cot_steps(k), V, identity, identity), Sigma)
     return sp.factor((E * E.T).trace())
-
-
-def cot_steps(k: object) -> int:
-    """k as an int, or InputError unless it is an integer ≥ 0."""
-    if isinstance(k, bool) or int(k) != k or k < 0:
-        raise InputError(f"the number of CoT steps k must be an integer ≥ 0, got {k!r}")
-    return int(k)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from derivations.hardness import hardness
 from derivations.moments import MatrixLike, expected_chain
 from derivations.pretraining import gamma_star, population_gradient, stationary_preconditioner
 from derivations.spoly import SPoly
-from derivations.validation import exact_covariance, exact_scalar, prompt_length
+from derivations.validation import cot_steps, exact_covariance, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
 from icl_theory.errors import InputError
 
@@ -240,14 +240,6 @@ def spectral_radius(Lambda: MatrixLike, n: int, Sigma: MatrixLike) -> float:
     """ρ(I − Γ⁻¹Σ) to double precision (for reports; the decision is ``overthinks``)."""
     P = contraction(Lambda, n, Sigma)
     return max(abs(complex(v.evalf(30))) for v in P.eigenvals())
-
-
-def cot_steps(k: object, name: str = "k") -> int:
-    """k as a Python int, or InputError unless it is an integer ≥ 0."""
-    steps = exact_scalar(k, name)
-    if not (steps.is_integer and steps >= 0):
-        raise InputError(f"{name} must be an integer ≥ 0, got {k!r}")
-    return int(steps)
 
 
 def _power(M: sp.Matrix, k: int) -> sp.Matrix:

@@ -73,3 +73,11 @@ def prompt_length(value: object, name: str = "n") -> sp.Expr:
     elif n.is_positive is False:
         raise InputError(f"{name} must be positive")
     return n
+
+
+def cot_steps(k: object, name: str = "k") -> int:
+    """k as a Python int, or InputError unless it is an integer ≥ 0."""
+    steps = exact_scalar(k, name)
+    if not (steps.is_integer and steps >= 0):
+        raise InputError(f"{name} must be an integer ≥ 0, got {k!r}")
+    return int(steps)

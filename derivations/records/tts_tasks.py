@@ -11,7 +11,7 @@ from derivations import multitask, pretraining, task_selection
 from derivations.convention import JAVANMARD
 from derivations.notation import Equation, FrobeniusNormSquared
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
-from derivations.validation import exact_covariance, prompt_length
+from derivations.validation import cot_steps, exact_covariance, prompt_length
 from derivations.weight_error import cot_weight_error
 from icl_theory.errors import InputError
 
@@ -164,7 +164,7 @@ def _selection_evaluate(Sigma, k):
     if Sigma.rows != task_selection.DIMENSION:
         raise InputError(f"the experiment's tasks have d = {task_selection.DIMENSION}; "
                          f"Sigma is {Sigma.rows}×{Sigma.rows}")
-    return _selection(Sigma, task_selection.cot_steps(k))
+    return _selection(Sigma, cot_steps(k))
 
 
 def _exact_errors(weight_sets, Sigma, m_, k_) -> sp.Matrix:
@@ -266,7 +266,7 @@ def _claim_models(Sigma, k_) -> list[tuple[float, ...]]:
 
 
 def _claim_evaluate(Sigma, m, k):
-    k_ = task_selection.cot_steps(k)
+    k_ = cot_steps(k)
     _selection_evaluate(Sigma, k_)
     Sigma = exact_covariance(Sigma)
     if m != sp.oo:
