@@ -63,6 +63,9 @@ class MonteCarloCheck:
     ``tolerance`` is the resolution the check must reach (absolute, in the quantity's units): a pass needs the
     z-scaled standard error below it, so a pass means "no deviation as large as the tolerance", not "too noisy to
     tell". The negative control must lie further than the tolerance from the prediction.
+
+    ``variance``, when a result can give it, is the exact variance of one per-prompt value (scalar quantities): the
+    verifier then sizes the sample to reach the tolerance instead of using ``samples``.
     """
 
     quantity: str
@@ -71,6 +74,7 @@ class MonteCarloCheck:
     control: NegativeControl
     tolerance: float
     samples: int = 200_000
+    variance: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)

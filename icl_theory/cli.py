@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--list", action="store_true", help="list the figure names")
     verify = commands.add_parser("verify", help="run Monte Carlo checks (all results by default)")
     verify.add_argument("ids", nargs="*", help="result ids or globs such as 'synergy:*'")
-    verify.add_argument("--samples", type=_positive_int, help="prompts per estimate (default: the record's own)")
+    verify.add_argument("--samples", type=_positive_int, help="prompts per estimate (default: the record's own, or sized from its exact "
+                        "variance)")
     verify.add_argument("--seed", type=_seed, default=0)
     verify.add_argument("--workers", type=_positive_int, default=1, help="worker processes (same report for any)")
     verify.add_argument("--alpha", type=float, default=1e-4, help="significance level of each check")

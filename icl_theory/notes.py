@@ -21,8 +21,10 @@ def page(record: Record) -> str:
     lines += ["", f"Convention: {record.convention.describe()}.", "", "## Derivation trail", "", record.derivation, "",
               "## How it is verified", ""]
     if isinstance(check, MonteCarloCheck):
+        size = (f"{check.samples:,} prompts by default" if check.variance is None else
+                "as many prompts as the exact variance of one value says are needed for z*·SE ≤ 0.8 × tolerance")
         lines.append(f"Monte Carlo on the simulated LSA layer (`verify/`, which never imports the formula): quantity "
-                     f"`{check.quantity}`, {check.samples:,} prompts by default in 40 batches (standard error by batch "
+                     f"`{check.quantity}`, {size}, in 40 batches (standard error by batch "
                      f"means). Verdict at level α = 1e-4 with Bonferroni over components; a pass needs the resolution "
                      f"z*·SE below the tolerance {check.tolerance}.")
     else:

@@ -64,3 +64,22 @@ def test_a_wrong_prediction_fails_the_same_check():
     report = run_check(type(record)(**{**record.__dict__, "check": swapped}), seed=11)
     assert report.prediction.outcome == FAIL and report.control.outcome == PASS
     assert not report.passed and report.status == FAIL
+
+
+def test_samples_sized_from_an_exact_variance_reach_the_tolerance_and_no_more():
+    from scipy.stats import norm
+
+    from verify.runner import BATCHES, RESOLUTION_MARGIN, sized_samples
+
+    variance, tolerance, alpha = sp.Rational(4), 0.1, 1e-4
+    samples = sized_samples(variance, tolerance, alpha)
+    z = norm.isf(alpha / 2)
+    assert samples % BATCHES == 0
+    assert z * np.sqrt(4 / samples) <= RESOLUTION_MARGIN * tolerance < z * np.sqrt(4 / (samples - BATCHES))
+    assert sized_samples(4 * variance, tolerance, alpha) > 3.9 * samples
+
+
+def test_exact_cot_error_check_is_sized_by_its_exact_variance():
+    report = run_check(registry.get("tts:exact-cot-error"), seed=2)
+    assert report.prediction.samples == 240_240
+    assert report.passed, report.prediction.summary()

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from verify.executors import Executor, SerialExecutor
 from verify.quantities import DETERMINISTIC, sampler
@@ -24,6 +25,7 @@ from verify.statistics import FAIL, PASS, BatchMeans, Verdict, as_mpf_vector, ju
 BATCHES = 40
 CHUNK = 20_000
 THEORY, CONTROL = 0, 1
+RESOLUTION_MARGIN = 0.8   # a sample sized from the exact variance aims at z*·SE = 0.8 × tolerance
 
 
 def numeric(value: Any) -> Any:
@@ -35,6 +37,16 @@ def numeric(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return np.asarray(value, dtype=float)
     return value
+
+
+def sized_samples(variance: Any, tolerance: float, alpha: float) -> int:
+    """Prompts N with z*·√(Var/N) ≤ RESOLUTION_MARGIN · tolerance (z* two-sided at level α), a multiple of BATCHES.
+
+    The margin absorbs the sampling error of the batch-means SE (40 batches: about 11 % relative).
+    """
+    z_critical = float(norm.isf(alpha / 2))
+    needed = float(as_mpf_vector(variance)[0]) * (z_critical / (RESOLUTION_MARGIN * tolerance)) ** 2
+    return BATCHES * max(2, math.ceil(needed / BATCHES))
 
 
 def batch_seeds(seed: int, record_id: str, role: int, batches: int) -> list[np.random.SeedSequence]:
@@ -114,7 +126,10 @@ def run_check(record: Any, *, samples: int | None = None, seed: int = 0, executo
     if check.quantity in DETERMINISTIC:
         prediction, control = _run_deterministic(record, seed)
     else:
-        prediction, control = _run_monte_carlo(record, samples or check.samples, seed, executor, alpha)
+        if samples is None:
+            samples = check.samples if check.variance is None else sized_samples(check.variance(), check.tolerance,
+                                                                                 alpha)
+        prediction, control = _run_monte_carlo(record, samples, seed, executor, alpha)
     return CheckReport(record.id, "deterministic" if check.quantity in DETERMINISTIC else "monte-carlo",
                        prediction, control, check.control.description, seed, time.perf_counter() - start)
 

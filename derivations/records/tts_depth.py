@@ -78,8 +78,8 @@ exact_cot_error = Record(
         "(Cor. 3.5; 52742/405769 ≈ 0.12998 at Λ = diag(1, ½, ¼), n = 20, k = 1). Example, d = 1, Λ = Σ = 1, "
         "symbolic n and m: E‖e_1‖² = 2(2m + n²)/(m(n + 2)²), E‖e_2‖² = 4(4m³ + 12m²n² + 3mn⁴ − 16mn³ + 12n⁴)/"
         "(m³(n + 2)⁴). The check uses a dense Σ ≠ Λ at m = 10, where the exact value 1.596 is ten times the m → ∞ "
-        "value 0.154; its exact standard deviation 10.08 (exact_cot.cot_error_variance) sized the sample: "
-        "400 000 prompts give SE ≈ 0.016."),
+        "value 0.154; the verifier sizes the sample from the exact variance 101.57 (exact_cot.cot_error_variance, "
+        "standard deviation 10.08): z*·SE ≤ 0.8 × tolerance needs 240 240 prompts."),
     check=MonteCarloCheck(
         quantity="lsa_weight_error",
         params=lambda: {"Sigma": _EX_TEST, "n": _EX_M, "V_tilde": _v_tilde(_N), "k": _EX_K},
@@ -87,7 +87,7 @@ exact_cot_error = Record(
         control=NegativeControl("the m → ∞ value ‖(I − Γ⁻¹Σ)^k‖²_F (the paper's asymptotic regime) at m = 10",
                                 expected=lambda: test_time.limit_error(_LAMBDA, _N, _EX_TEST, _EX_K)),
         tolerance=0.1,
-        samples=400_000,
+        variance=lambda: exact_cot.cot_error_variance(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
     ),
 )
 
