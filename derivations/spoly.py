@@ -77,6 +77,19 @@ class SPoly:
         """Transpose (S is symmetric): reverse every chain and transpose its matrices."""
         return SPoly((c, tuple(M.T for M in reversed(mats))) for c, mats in self.terms)
 
+    def at(self, S_value: sp.MatrixBase) -> sp.Matrix:
+        """The polynomial evaluated at S = ``S_value`` (expanded entries).
+
+        With S_value = Σ this is the m → ∞ limit of the expectation: only the within-factor Wick pairing survives.
+        """
+        total = sp.zeros(S_value.rows, S_value.rows)
+        for c, mats in self.terms:
+            product = mats[0]
+            for M in mats[1:]:
+                product = product * S_value * M
+            total += c * product
+        return total.applyfunc(sp.expand)
+
     def expectation(self, Sigma: MatrixLike, n: sp.Expr | int) -> MatrixLike:
         """E over S (n i.i.d. N(0, Σ) draws) of the polynomial, exact."""
         total = None

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, reduce
+from functools import cache
 from itertools import combinations
 
 import numpy as np
@@ -34,7 +34,6 @@ from derivations.lsa import error_operator
 from derivations.moments import MatrixLike
 from derivations.multitask import NumericMixture, Task
 from derivations.pretraining import preconditioner_symbols
-from derivations.spoly import SPoly
 from derivations.validation import cot_steps, exact_covariance, exact_matrix, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
 from icl_theory.errors import InputError
@@ -88,18 +87,12 @@ def experiment_tasks(d: int = DIMENSION) -> list[Task]:
 # --- the true objective ---------------------------------------------------------------------------------------------
 
 
-def at_population(poly: SPoly, Sigma: MatrixLike) -> sp.Matrix:
-    """An SPoly evaluated at S = Σ (the m → ∞ limit of the sample covariance)."""
-    return sp.expand(reduce(lambda acc, term: acc + term[0] * reduce(lambda a, b: a * Sigma * b, term[1]),
-                            poly.terms, sp.zeros(Sigma.rows, Sigma.rows)))
-
-
 def population_error(V_tilde: MatrixLike, Sigma: MatrixLike, k: int) -> sp.Expr:
     """F_k = ‖E_k(Σ)‖²_F, the m → ∞ error after k CoT steps (W̃ = I), exact; from the derived error operator."""
     V = exact_matrix(V_tilde, "V_tilde")
     Sigma = exact_covariance(Sigma)
     identity = sp.eye(V.rows)
-    E = at_population(error_operator(cot_steps(k), V, identity, identity), Sigma)
+    E = error_operator(cot_steps(k), V, identity, identity).at(Sigma)
     return sp.factor((E * E.T).trace())
 
 

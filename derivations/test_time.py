@@ -31,7 +31,6 @@ from derivations import lsa
 from derivations.hardness import hardness
 from derivations.moments import MatrixLike, expected_chain
 from derivations.pretraining import gamma_star, population_gradient, stationary_preconditioner
-from derivations.spoly import SPoly
 from derivations.validation import cot_steps, exact_covariance, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
 from icl_theory.errors import InputError
@@ -120,22 +119,11 @@ def direct_icl_bound(Lambda: MatrixLike, n: int, m: int) -> sp.Expr:
 # --- Corollary 3.5 and Remark 4.1: the m → ∞ error ----------------------------------------------------------------
 
 
-def at_population(poly: SPoly, Sigma: sp.Matrix) -> sp.Matrix:
-    """The m → ∞ limit of E_S[poly]: only the within-factor Wick pairing survives, i.e. S := Σ in every chain."""
-    total = sp.zeros(Sigma.rows, Sigma.rows)
-    for coefficient, mats in poly.terms:
-        product = mats[0]
-        for M in mats[1:]:
-            product = product * Sigma * M
-        total += coefficient * product
-    return total
-
-
 def limit_error(Lambda: MatrixLike, n: int, Sigma: MatrixLike, k: int) -> sp.Expr:
     """lim_{m→∞} E‖ŵ_k − w‖² = ‖E_k(Σ)‖²_F with E_k the derived k-step error operator at Ṽ = −Γ⁻¹, W̃ = I.
 
     E_k(Σ) = −P^k with P = I − Γ⁻¹Σ by Prop 3.2 (``pseudo_newton_polynomial``), so the power is taken exactly in
-    python-flint; the tests compare with ``at_population`` of the derived E_k and with the m → ∞ limit of
+    python-flint; the tests compare with the derived E_k at S = Σ (``SPoly.at``) and with the m → ∞ limit of
     ``derivations.weight_error.cot_weight_error`` for k ≤ 2.
     """
     E = _power(contraction(Lambda, n, Sigma), cot_steps(k))
@@ -150,7 +138,7 @@ def contraction(Lambda: MatrixLike, n: int, Sigma: MatrixLike) -> sp.Matrix:
         raise InputError(f"Sigma has shape {Sigma.shape} but Lambda {Lambda.shape}")
     identity = sp.eye(Lambda.rows)
     E_1 = lsa.error_operator(1, _trained(sp.ImmutableMatrix(Lambda), prompt_length(n)), identity, identity)
-    return -at_population(E_1, Sigma)
+    return -E_1.at(Sigma)
 
 
 @cache

@@ -129,10 +129,10 @@ def test_population_error_is_the_matrix_power():
         assert task_selection.population_error(V, Sigma, k) == sp.factor((P * P.T).trace())
 
 
-def test_at_population_evaluates_the_error_operator_at_sigma():
+def test_error_operator_at_sigma_is_the_population_power():
     V = sp.Matrix([[-1, R(1, 5)], [R(1, 3), R(-1, 2)]])
     Sigma = sp.diag(2, R(1, 3))
-    E2 = task_selection.at_population(error_operator(2, V, sp.eye(2), sp.eye(2)), Sigma)
+    E2 = error_operator(2, V, sp.eye(2), sp.eye(2)).at(Sigma)
     assert E2 == -(sp.eye(2) + V * Sigma) ** 2
 
 

@@ -24,7 +24,7 @@ RECORD = {r.id: r for r in RECORDS}
 def derived_error_at_population(Lambda, n, Sigma, k):
     """‖E_k(Σ)‖²_F straight from the derived k-step error operator (no Prop 3.2 shortcut)."""
     identity = sp.eye(Lambda.rows)
-    E = test_time.at_population(lsa.error_operator(k, stationary_preconditioner(Lambda, n), identity, identity), Sigma)
+    E = lsa.error_operator(k, stationary_preconditioner(Lambda, n), identity, identity).at(Sigma)
     return sp.expand((E * E.T).trace())
 
 

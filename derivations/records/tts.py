@@ -214,7 +214,7 @@ cor_35 = Record(
     evaluator=lambda Lambda, n, k: test_time.limit_error(Lambda, n, Lambda, k),
     derivation=("derivations.test_time.limit_error: in the Wick expansion of E_S over m test examples every pairing "
                 "linking two S factors costs 1/m, so the limit replaces S by Σ in the derived error operator "
-                "(at_population); with Prop 3.2 this is ‖(I − Γ⁻¹Σ)^k‖²_F. The tests prove it equals the limit "
+                "(SPoly.at); with Prop 3.2 this is ‖(I − Γ⁻¹Σ)^k‖²_F. The tests prove it equals the limit "
                 "m → ∞ of the exact finite-m error (cot_weight_error with symbolic m, k = 1, 2), the eigenvalue sum "
                 "for Σ = Λ (direction j contracts by (λ_j + trΛ)/((n+1)λ_j + trΛ)), and that it lies below the "
                 "printed bound, with equality for isotropic Λ. Check: m = ∞ cannot be simulated with Gaussian prompts, so the "
