@@ -14,6 +14,7 @@ When the minimum over 1..K sits at K the search cannot tell a finite k* > K from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -52,5 +53,11 @@ def optimal_depth(Sigma_train, n, Sigma_test, m, cap: int = 12) -> OptimalDepth:
     errors = cot_errors(Sigma_train, n, Sigma_test, m, cap)
     if not all(e.is_Rational for e in errors):
         raise InputError("optimal_depth needs numeric n and m")
+    return depth_from_errors(errors)
+
+
+def depth_from_errors(errors: Sequence[sp.Rational]) -> OptimalDepth:
+    """k* from the exact errors E‖e_k‖², k = 0..cap (cap = len − 1): the smallest argmin over 1..cap, None at the cap."""
+    cap = len(errors) - 1
     best = min(range(1, cap + 1), key=lambda k: (errors[k], k))
     return OptimalDepth(None if best == cap else best, errors[best], tuple(errors), cap)

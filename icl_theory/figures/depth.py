@@ -18,7 +18,8 @@ import sympy as sp
 
 from derivations import exact_bridge
 from derivations.exact_cot import cot_error_coefficients
-from icl_theory.figures.test_time import _pyplot, _save, _write_csv
+from derivations.exact_depth import depth_from_errors
+from icl_theory.figures.output import pyplot, save_png, write_csv
 
 LAMBDA = sp.diag(1, sp.Rational(1, 2), sp.Rational(1, 4))
 CAP = 8
@@ -36,8 +37,8 @@ def optimal_depth_grid() -> np.ndarray:
         coefficients = cot_error_coefficients(LAMBDA, n, LAMBDA, CAP)
         for b, m in enumerate(TEST_LENGTHS):
             errors = [sum(c * sp.Rational(1, m) ** j for j, c in enumerate(cs)) for cs in coefficients]
-            best = min(range(1, CAP + 1), key=lambda k: (errors[k], k))
-            grid[a, b] = CAP + 1 if best == CAP else best
+            k_star = depth_from_errors(errors).k_star
+            grid[a, b] = CAP + 1 if k_star is None else k_star
     return grid
 
 
@@ -45,8 +46,8 @@ def kstar_figure(out_dir: Path) -> list[Path]:
     grid = optimal_depth_grid()
     rows = [[n, m, int(grid[a, b]) if grid[a, b] <= CAP else f">={CAP}"]
             for a, n in enumerate(TRAIN_LENGTHS) for b, m in enumerate(TEST_LENGTHS)]
-    csv_path = _write_csv(out_dir / "depth_kstar.csv", ["n", "m", "k_star"], rows)
-    plt = _pyplot()
+    csv_path = write_csv(out_dir / "depth_kstar.csv", ["n", "m", "k_star"], rows)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 4))
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=1, vmax=CAP + 1)
     for a in range(grid.shape[0]):
@@ -60,11 +61,11 @@ def kstar_figure(out_dir: Path) -> list[Path]:
     ax.set_title(r"exact $k^* = \mathrm{argmin}_{1\leq k\leq 8}\,\mathbb{E}\|e_k\|^2$, "
                  r"$\Lambda = \Sigma = \mathrm{diag}(1, 1/2, 1/4)$")
     fig.colorbar(image, ax=ax, label="k*")
-    return [csv_path, _save(fig, out_dir / "depth_kstar.png")]
+    return [csv_path, save_png(fig, out_dir / "depth_kstar.png")]
 
 
 def bridge_figure(out_dir: Path) -> list[Path]:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     rows = []
     for k in BRIDGE_KS:
@@ -76,14 +77,14 @@ def bridge_figure(out_dir: Path) -> list[Path]:
         rows += [[k, r.d, r.m, r.n, float(r.per_dimension), float(r.limit), float(r.gap), f"{slope:.4f}",
                   power, str(coefficient)] for r in table]
         ax.loglog(dims, np.abs(gaps), "o-", label=f"k = {k}: fitted slope {slope:.3f}, exact {float(coefficient):.4g}/d^{power}")
-    csv_path = _write_csv(out_dir / "depth_mp_bridge.csv",
+    csv_path = write_csv(out_dir / "depth_mp_bridge.csv",
                           ["k", "d", "m", "n", "exact_per_dimension", "mp_limit", "gap", "fitted_slope",
                            "exact_order", "exact_coefficient"], rows)
     ax.set_xlabel("dimension d  (m = 2d, n = d)")
     ax.set_ylabel(r"$|\mathbb{E}\|e_k\|^2/d - \int(1 - c\lambda)^{2k}\,dMP_{1/2}|$")
     ax.set_title("exact finite-d error → Marchenko–Pastur limit")
     ax.legend(fontsize=7)
-    return [csv_path, _save(fig, out_dir / "depth_mp_bridge.png")]
+    return [csv_path, save_png(fig, out_dir / "depth_mp_bridge.png")]
 
 
 FIGURES = {"depth-kstar": kstar_figure, "depth-mp-bridge": bridge_figure}

@@ -13,7 +13,6 @@ the distance of Ṽ to the derived multi-task optimum and to the naive −Γ(Σ�
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import multitask, task_selection
+from icl_theory.figures.output import pyplot, save_png, write_csv
 from verify.mixture_training import train_on_mixture
 from verify.sampling import covariance_root, draw_prompts
 from verify.task_quantities import cot_error_path
@@ -75,21 +75,8 @@ def error_curves() -> dict[str, dict[str, list[float]]]:
     return curves
 
 
-def _save(fig, path: Path) -> Path:
-    """Lay out, write the PNG and close the figure."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
-
-
 def task_selection_figure(out_dir: Path) -> list[Path]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     selection, curves = averaged_selection(), error_curves()
     names = [t.name for t in task_selection.TASK_TYPES]
     data_path = Path(out_dir) / "task_selection.json"
@@ -117,7 +104,7 @@ def task_selection_figure(out_dir: Path) -> list[Path]:
     right.set_ylabel("E‖ŵ_k − w*‖²")
     right.set_title(f"(b) test error, α_test = {CURVE_ALPHA}")
     right.legend(fontsize=7)
-    return [data_path, _save(fig, Path(out_dir) / "task_selection.png")]
+    return [data_path, save_png(fig, Path(out_dir) / "task_selection.png")]
 
 
 TRAINING_LAMBDAS = (sp.diag(4, sp.Rational(1, 2), sp.Rational(1, 4)),
@@ -128,10 +115,7 @@ TRAINING_STEPS, TRAINING_BATCH, TRAINING_RATE = 3000, 200, 0.03
 
 
 def multitask_training_figure(out_dir: Path) -> list[Path]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     tasks = [multitask.Task.of(L, n) for L, n in zip(TRAINING_LAMBDAS, TRAINING_LENGTHS)]
     derived = np.array(multitask.multitask_preconditioner(tasks, TRAINING_WEIGHTS).evalf(20), dtype=float)
     naive = np.array(multitask.naive_preconditioner(tasks, TRAINING_WEIGHTS).evalf(20), dtype=float)
@@ -141,10 +125,8 @@ def multitask_training_figure(out_dir: Path) -> list[Path]:
     to_derived = np.linalg.norm(result.path - derived, axis=(1, 2))
     to_naive = np.linalg.norm(result.path - naive, axis=(1, 2))
     data_path = Path(out_dir) / "multitask_training.csv"
-    with data_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["step", "distance_to_derived_optimum", "distance_to_naive"])
-        writer.writerows(zip(range(len(to_derived)), to_derived.tolist(), to_naive.tolist()))
+    write_csv(data_path, ["step", "distance_to_derived_optimum", "distance_to_naive"],
+              zip(range(len(to_derived)), to_derived.tolist(), to_naive.tolist()))
 
     fig, axis = plt.subplots(figsize=(6, 4))
     axis.semilogy(to_derived, label="‖Ṽ_t − Ṽ(π)‖_F, derived multi-task optimum")
@@ -153,7 +135,7 @@ def multitask_training_figure(out_dir: Path) -> list[Path]:
     axis.set_ylabel("Frobenius distance")
     axis.set_title("LSA trained on a two-task mixture")
     axis.legend(fontsize=8)
-    return [data_path, _save(fig, Path(out_dir) / "multitask_training.png")]
+    return [data_path, save_png(fig, Path(out_dir) / "multitask_training.png")]
 
 
 FIGURES: dict = {"task-selection": task_selection_figure, "multitask-training": multitask_training_figure}

@@ -18,7 +18,6 @@ training covariance Λ = diag(1, 1/2, 1/3, 1/4) (λ_i ∝ 1/i, d = 4), training 
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -27,7 +26,9 @@ import sympy as sp
 
 from derivations import test_time
 from derivations.records.tts import ISOTROPIC, TRAINING, trained
+from icl_theory.figures.output import pyplot, save_png, write_csv
 from verify.cot_quantities import lsa_cot_error_curves
+from verify.runner import numeric
 from verify.training import train_lsa
 
 SEED = 20251004
@@ -37,42 +38,16 @@ GAUSSIAN_M = 500
 EXACT_M = 8
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _pyplot().close(fig)
-    return path
-
-
-def _float_matrix(M: sp.Matrix) -> np.ndarray:
-    return np.array(M.evalf(20).tolist(), dtype=float)
-
-
 def simulate_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], design: str, m: int,
                     prompts: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean and SE (20 batch means) of the simulated ‖ŵ_k − w‖², shape (len(lengths), len(ks)) each."""
-    params = {"Sigma": _float_matrix(Sigma), "m": m, "ks": list(ks), "design": design,
-              "V_tildes": np.vstack([_float_matrix(trained(n)) for n in lengths])}
+    params = {"Sigma": numeric(Sigma), "m": m, "ks": list(ks), "design": design,
+              "V_tildes": np.vstack([numeric(trained(n)) for n in lengths])}
     batches = 20
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batches)]
     means = np.array([lsa_cot_error_curves(params, rng, max(1, prompts // batches)).mean(axis=0) for rng in rngs])
     shape = (len(lengths), len(ks))
     return means.mean(axis=0).reshape(shape), (means.std(axis=0, ddof=1) / np.sqrt(batches)).reshape(shape)
-
-
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def _curve_rows(Sigma: sp.Matrix, lengths: tuple[int, ...], prompts: int, seed: int) -> list[list[object]]:
@@ -107,12 +82,12 @@ def _plot_curves(ax, rows: list[list[object]], lengths: tuple[int, ...]) -> None
 
 def scaling_law_figure(out_dir: Path, prompts: int = 20_000) -> list[Path]:
     """Error against k for n = 10, 20, 30 (Σ = Λ) and the n*(k, ε) curves."""
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out_dir)
     rows = _curve_rows(TRAINING, LENGTHS, prompts, SEED)
     epsilons = [test_time.limit_error(TRAINING, 30, TRAINING, 1), sp.Rational(1, 100), sp.Rational(1, 1000)]
     n_star = {str(eps): [test_time.minimal_training_length(TRAINING, k, eps) for k in KS] for eps in epsilons}
-    curve_path = _write_csv(out / "tts_scaling_law.csv", CURVE_HEADER, rows)
+    curve_path = write_csv(out / "tts_scaling_law.csv", CURVE_HEADER, rows)
     nstar_path = out / "tts_training_length_vs_steps.json"
     nstar_path.write_text(json.dumps({"Lambda": "diag(1, 1/2, 1/3, 1/4)", "ks": list(KS), "n_star": n_star},
                                      indent=2), encoding="utf-8")
@@ -125,22 +100,22 @@ def scaling_law_figure(out_dir: Path, prompts: int = 20_000) -> list[Path]:
     right.set_ylabel("smallest training length n*(k, ε)")
     right.set_title("more steps, shorter training context")
     right.legend(fontsize=8)
-    return [curve_path, nstar_path, _save(fig, out / "tts_scaling_law.png")]
+    return [curve_path, nstar_path, save_png(fig, out / "tts_scaling_law.png")]
 
 
 def overthinking_figure(out_dir: Path, prompts: int = 20_000) -> list[Path]:
     """Error against k with skewed training (λ_i ∝ 1/i) and isotropic test covariance."""
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out_dir)
     lengths = (8,) + LENGTHS
     rows = _curve_rows(ISOTROPIC, lengths, prompts, SEED + 10)
-    path = _write_csv(out / "tts_overthinking.csv", CURVE_HEADER, rows)
+    path = write_csv(out / "tts_overthinking.csv", CURVE_HEADER, rows)
     radii = {n: test_time.spectral_radius(TRAINING, n, ISOTROPIC) for n in lengths}
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     _plot_curves(ax, rows, lengths)
     ax.set_title("overthinking: training λ_i ∝ 1/i, isotropic test\n"
                  + ", ".join(f"ρ(n={n}) = {r:.3f}" for n, r in radii.items()), fontsize=9)
-    return [path, _save(fig, out / "tts_overthinking.png")]
+    return [path, save_png(fig, out / "tts_overthinking.png")]
 
 
 BATCH_SIZES = (4, 16, 64, 256)
@@ -149,11 +124,11 @@ STEPS, AVERAGE_FROM, LEARNING_RATE, TRAIN_N = 300, 150, sp.Rational(1, 2), 10
 
 def training_convergence_figure(out_dir: Path, runs: int = 8) -> list[Path]:
     """‖Ṽ_t − Ṽ*‖_F along SGD on the LSA, by batch size, with the exact mean path."""
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out_dir)
-    V_star = _float_matrix(trained(TRAIN_N))
-    Lambda = _float_matrix(TRAINING)
-    mean_path = [float(np.linalg.norm(_float_matrix(test_time.mean_sgd_iterate(TRAINING, TRAIN_N, LEARNING_RATE, t))
+    V_star = numeric(trained(TRAIN_N))
+    Lambda = numeric(TRAINING)
+    mean_path = [float(np.linalg.norm(numeric(test_time.mean_sgd_iterate(TRAINING, TRAIN_N, LEARNING_RATE, t))
                                       - V_star)) for t in range(0, STEPS + 1, 10)]
     rng = np.random.default_rng(SEED)
     traces, finals = {}, {}
@@ -187,7 +162,7 @@ def training_convergence_figure(out_dir: Path, runs: int = 8) -> list[Path]:
     right.set_xlabel("prompts per step")
     right.set_ylabel("‖Ṽ_avg − (−Γ⁻¹)‖_F")
     right.legend(fontsize=8)
-    return [path, _save(fig, out / "tts_training_convergence.png")]
+    return [path, save_png(fig, out / "tts_training_convergence.png")]
 
 
 FIGURES: dict = {
