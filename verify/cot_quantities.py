@@ -20,7 +20,7 @@ import numpy as np
 
 from icl_theory.errors import InputError
 from verify.sampling import covariance_root, draw_covariates, draw_tasks, require_count
-from verify.simulator import cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
+from verify.simulator import cot_error_path, cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
 from verify.training import train_lsa
 
 
@@ -84,12 +84,10 @@ def lsa_cot_error_curves(params: Mapping[str, Any], rng: np.random.Generator, ba
     else:
         raise InputError(f"design must be 'gaussian' or 'exact', got {design!r}")
     w = draw_tasks(rng, d, batch)
-    Z0 = embed(X, np.einsum("bd,bdn->bn", w, X))
     W = sparse_key_query_matrix(np.eye(d))
     columns = []
     for V_tilde in V_tildes:
-        _, w_hats = cot_rollout(Z0, sparse_value_matrix(V_tilde), W, m, max(ks))
-        errors = w_hats - w[:, None, :]
+        errors = cot_error_path(X, w, sparse_value_matrix(V_tilde), W, max(ks))
         columns += [np.einsum("bd,bd->b", errors[:, k - 1], errors[:, k - 1]) for k in ks]
     return np.stack(columns, axis=1)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from icl_theory.errors import InputError
 from verify.sampling import covariance_root, draw_prompts
-from verify.simulator import cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
+from verify.simulator import cot_error_path, sparse_key_query_matrix, sparse_value_matrix
 
 
 def lsa_depth_profile(params: Mapping[str, Any], rng: np.random.Generator, batch: int) -> np.ndarray:
@@ -37,8 +37,7 @@ def lsa_depth_profile(params: Mapping[str, Any], rng: np.random.Generator, batch
             continue
         prompts = draw_prompts(rng, root, int(m), batch)
         k_max = int(depths[columns].max())
-        _, w_hats = cot_rollout(embed(prompts.X, prompts.y), sparse_value_matrix(V_tilde), W, int(m), k_max)
-        errors = w_hats - prompts.w_star[:, None, :]
+        errors = cot_error_path(prompts.X, prompts.w_star, sparse_value_matrix(V_tilde), W, k_max)
         squared = np.einsum("bkd,bkd->bk", errors, errors)
         out[:, columns] = squared[:, depths[columns].astype(int) - 1]
     return out

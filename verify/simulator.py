@@ -143,16 +143,22 @@ def cot_rollout(Z0: np.ndarray, V: np.ndarray, W: np.ndarray, n: int, k: int) ->
     return Z, w_hats
 
 
-def weight_prediction_error(X: np.ndarray, w_star: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
-    """‖ŵ_k − w*‖² per prompt, shape (batch,): embed (X, y = w*ᵀX, ŵ_0 = 0), roll out k CoT steps, read ŵ_k.
+def cot_error_path(X: np.ndarray, w_star: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
+    """ŵ_i − w* for i = 1..k per prompt, shape (batch, k, d): embed (X, y = w*ᵀX, ŵ_0 = 0), roll out k CoT steps.
 
-    ŵ_k is the w block of the last column of Z_k (ŵ_0 = 0 when k = 0); n = X.shape[2].
+    X is (batch, d, n) and w_star (batch, d); n = X.shape[2].
     """
     X, w_star = np.asarray(X, dtype=np.float64), np.asarray(w_star, dtype=np.float64)
     if X.ndim != 3:
         raise InputError(f"X must have shape (batch, d, n), got {X.shape}")
     if w_star.shape != X.shape[:2]:
         raise InputError(f"w_star must have shape {X.shape[:2]}, got {w_star.shape}")
-    Z, _ = cot_rollout(embed(X, np.einsum("bd,bdn->bn", w_star, X)), V, W, X.shape[2], k)
-    error = Z[:, block_slices(X.shape[1]).w, -1] - w_star
+    _, w_hats = cot_rollout(embed(X, np.einsum("bd,bdn->bn", w_star, X)), V, W, X.shape[2], k)
+    return w_hats - w_star[:, None, :]
+
+
+def weight_prediction_error(X: np.ndarray, w_star: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
+    """‖ŵ_k − w*‖² per prompt, shape (batch,), after k CoT steps from ŵ_0 = 0 (so ‖w*‖² when k = 0)."""
+    path = cot_error_path(X, w_star, V, W, k)
+    error = path[:, -1] if path.shape[1] else -np.asarray(w_star, dtype=np.float64)
     return np.einsum("bd,bd->b", error, error)

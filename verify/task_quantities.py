@@ -13,17 +13,16 @@ import numpy as np
 
 from icl_theory.errors import InputError
 from verify.sampling import covariance_root, draw_prompts
-from verify.simulator import cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
+from verify.simulator import cot_error_path as simulator_error_path
+from verify.simulator import sparse_key_query_matrix, sparse_value_matrix
 from verify.training import per_prompt_value_gradient
 
 
 def cot_error_path(prompts, V_tilde: np.ndarray, k: int) -> np.ndarray:
     """ŵ_i − w* for i = 1..k per prompt (batch, k, d): the sparse LSA with Ṽ and W̃ = I rolled out k CoT steps
-    from ŵ_0 = 0 (columns appended by ``verify.simulator.cot_rollout``)."""
-    d = prompts.X.shape[1]
-    _, w_hats = cot_rollout(embed(prompts.X, prompts.y), sparse_value_matrix(V_tilde),
-                            sparse_key_query_matrix(np.eye(d)), prompts.X.shape[2], k)
-    return w_hats - prompts.w_star[:, None, :]
+    from ŵ_0 = 0 (``verify.simulator.cot_error_path``)."""
+    W = sparse_key_query_matrix(np.eye(prompts.X.shape[1]))
+    return simulator_error_path(prompts.X, prompts.w_star, sparse_value_matrix(V_tilde), W, k)
 
 
 def cot_errors(prompts, V_tilde: np.ndarray, k: int) -> np.ndarray:
