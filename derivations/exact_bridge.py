@@ -27,7 +27,7 @@ from functools import cache
 import sympy as sp
 
 from derivations.validation import cot_steps
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 d_sym, m_sym = sp.symbols("d m", positive=True)
 

@@ -36,7 +36,7 @@ from derivations.exact_wishart import (DiagonalWishartMoments, even_part_of_squa
 from derivations.pretraining import gamma_closed_form
 from derivations.validation import cot_steps
 from derivations.validation import exact_covariance, prompt_length
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 @dataclass(frozen=True)

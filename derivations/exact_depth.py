@@ -21,7 +21,7 @@ import sympy as sp
 
 from derivations.exact_cot import cot_errors
 from derivations.validation import cot_steps
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 @dataclass(frozen=True)

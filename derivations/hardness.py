@@ -18,7 +18,7 @@ import sympy as sp
 from derivations.lsa import error_operator
 from derivations.moments import MatrixLike
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 def smallest_eigenvalue(Lambda: MatrixLike) -> sp.Expr:

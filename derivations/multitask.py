@@ -29,7 +29,7 @@ import sympy as sp
 
 from derivations.pretraining import gamma_closed_form, population_gradient
 from derivations.validation import exact_covariance, exact_scalar, prompt_length
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 @dataclass(frozen=True)

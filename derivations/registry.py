@@ -22,7 +22,7 @@ from typing import Any
 import sympy as sp
 
 from derivations.convention import Convention
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 KINDS = ("theorem", "proposition", "lemma", "corollary", "claim", "identity")
 RECORD_MODULES = ("derivations.records.base", "derivations.records.synergy", "derivations.records.tts",

@@ -36,7 +36,7 @@ from derivations.multitask import NumericMixture, Task
 from derivations.pretraining import preconditioner_symbols
 from derivations.validation import cot_steps, exact_covariance, exact_matrix, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 # --- the experiment's task types ----------------------------------------------------------------------------------
 

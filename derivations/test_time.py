@@ -33,7 +33,7 @@ from derivations.moments import MatrixLike, expected_chain
 from derivations.pretraining import gamma_star, population_gradient, stationary_preconditioner
 from derivations.validation import cot_steps, exact_covariance, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 # --- Theorem 3.1: the mean path of stochastic gradient descent ---------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 def exact_scalar(value: object, name: str) -> sp.Expr:

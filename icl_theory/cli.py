@@ -17,7 +17,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,7 +9,7 @@ from derivations.exact_bridge import (bridge_rows, d_sym, gap_leading_order, iso
                                       marchenko_pastur_error, marchenko_pastur_moment, m_sym, wishart_trace_moment)
 from derivations.exact_cot import cot_error, cot_errors
 from derivations.exact_depth import optimal_depth
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.quantities import sampler
 from verify.runner import run_check
 from verify.statistics import FAIL

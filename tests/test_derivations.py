@@ -10,7 +10,7 @@ from derivations import lsa, pretraining
 from derivations.notation import substitute
 from derivations.records.synergy import A as A_sym, Sigma as Sigma_sym, d as d_sym, post_test_statement
 from derivations.weight_error import cot_weight_error, frobenius_error, one_step_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from tests.strategies import rational_matrices, rational_spd
 
 n = sp.Symbol("n", positive=True)

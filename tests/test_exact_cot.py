@@ -13,7 +13,7 @@ from derivations.exact_reference import reference_cot_error
 from derivations.pretraining import gamma_closed_form
 from derivations.test_time import limit_error
 from derivations.weight_error import cot_weight_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from tests.strategies import rational_spd
 from verify.quantities import lsa_weight_error
 from verify.runner import run_check

@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 from derivations import registry
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 
 def test_ids_are_permanent_and_well_formed():

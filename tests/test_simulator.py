@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks
 from verify.simulator import (block_slices, cot_rollout, embed, lsa_forward, lsa_last_column, sparse_key_query_matrix,
                               sparse_value_matrix, weight_prediction_error)

@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from derivations import hardness as hard
 from derivations import multitask, pretraining, task_selection
 from derivations.lsa import error_operator
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from tests.strategies import rational_spd
 
 R = sp.Rational

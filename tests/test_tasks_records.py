@@ -6,7 +6,7 @@ import sympy as sp
 
 from derivations import registry
 from derivations.task_selection import power_law_spectrum
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.runner import run_check
 from verify.task_quantities import lsa_models_test_error, mixture_value_gradient
 

@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from derivations import multitask
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.mixture_training import train_on_mixture
 
 R = sp.Rational

@@ -13,7 +13,7 @@ from derivations.moments import expected_chain
 from derivations.pretraining import stationary_preconditioner
 from derivations.records.tts import ISOTROPIC, MISALIGNED, TRAINING, RECORDS
 from derivations.weight_error import cot_weight_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from tests.strategies import rational_spd
 
 R = sp.Rational

@@ -6,7 +6,7 @@ The optimum Ṽ* = −Γ⁻¹, Γ = (1 + 1/n) Σ + tr(Σ)/n · I, is used only h
 import numpy as np
 import pytest
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import covariance_root, draw_prompts
 from verify.simulator import block_slices, embed, lsa_forward, sparse_key_query_matrix, sparse_value_matrix
 from verify.training import loss_and_gradients, per_prompt_value_gradient, train_lsa, weight_target

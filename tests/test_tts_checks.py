@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from derivations.records import tts
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.cot_quantities import (exact_covariance_prompts, lsa_cot_error_curves, pseudo_newton_rollout,
                                    sgd_trained_preconditioner)
 from verify.runner import run_check

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import covariance_root, draw_covariates, draw_tasks, require_count
 from verify.simulator import cot_error_path, cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
 from verify.training import train_lsa

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import covariance_root, draw_prompts
 from verify.simulator import cot_error_path, sparse_key_query_matrix, sparse_value_matrix
 

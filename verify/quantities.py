@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify import cot_quantities, depth_quantities, task_quantities
 from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks
 from verify.simulator import (cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 SYMMETRY_RTOL = 1e-10
 PSD_RTOL = 1e-12

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import require_count
 
 

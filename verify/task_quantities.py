@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import covariance_root, draw_prompts
 from verify.simulator import cot_error_path as simulator_error_path
 from verify.simulator import sparse_key_query_matrix, sparse_value_matrix

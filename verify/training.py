@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 from verify.sampling import Prompts, covariance_root, draw_prompts, require_count
 from verify.simulator import (attention_readout, block_slices, embed, sparse_key_query_matrix, sparse_value_matrix,
                               validate_layer)

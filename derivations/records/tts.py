@@ -17,7 +17,7 @@ from derivations.registry import (DeterministicCheck, MonteCarloCheck, NegativeC
                                   Source)
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
 from derivations.weight_error import cot_weight_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 R = sp.Rational
 d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)

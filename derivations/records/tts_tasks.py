@@ -13,7 +13,7 @@ from derivations.notation import Equation, FrobeniusNormSquared
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import cot_steps, exact_covariance, prompt_length
 from derivations.weight_error import cot_weight_error
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 R = sp.Rational
 d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
-from icl_theory.errors import InputError
+from icl_errors import InputError
 
 FIGURE_MODULES = ("icl_theory.figures.test_time", "icl_theory.figures.tasks", "icl_theory.figures.depth")
 FigureFunction = Callable[[Path], list[Path]]

@@ -1,4 +1,4 @@
-"""The one error type for bad user input, shared by every wing.
+"""The one error type for bad user input, shared by both wings (derivations/, verify/) and the face (icl_theory/).
 
 It carries a one-line message that names the problem; the command line prints it without a traceback.
 """
