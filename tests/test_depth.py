@@ -5,10 +5,10 @@ import pytest
 import sympy as sp
 
 from derivations import registry
-from derivations.exact_bridge import (bridge_rows, d_sym, gap_leading_order, isotropic_error,
+from derivations.marchenko_pastur import (bridge_rows, d_sym, gap_leading_order, isotropic_error,
                                       marchenko_pastur_error, marchenko_pastur_moment, m_sym, wishart_trace_moment)
-from derivations.exact_cot import cot_error, cot_errors
-from derivations.exact_depth import optimal_depth
+from derivations.finite_cot import cot_error, cot_errors
+from derivations.optimal_depth import optimal_depth
 from icl_errors import InputError
 from verify.quantities import sampler
 from verify.runner import run_check

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import exact_cot, exact_depth, test_time
+from derivations import finite_cot, test_time
+from derivations.optimal_depth import optimal_depth as optimal_depth_of
 from derivations.convention import JAVANMARD
 from derivations.notation import Equation, Expectation, FrobeniusNormSquared
 from derivations.pretraining import gamma_closed_form
@@ -42,7 +43,7 @@ _EX_M, _EX_K = 10, 2
 
 
 def _exact_error(Sigma_train, n, Sigma_test, m, k):
-    return exact_cot.cot_error(Sigma_train, n, Sigma_test, m, k)
+    return finite_cot.cot_error(Sigma_train, n, Sigma_test, m, k)
 
 
 exact_cot_error = Record(
@@ -61,11 +62,11 @@ exact_cot_error = Record(
         Equation(Gamma, gamma_closed_form(Sigma_train, n))],
     evaluator=_exact_error,
     derivation=(
-        "derivations.exact_cot: Σ_test = LDLᵀ (exact LDLᵀ) whitens Ŝ = LTLᵀ, T = W/m with W ~ Wishart(m, D); then "
+        "derivations.finite_cot: Σ_test = LDLᵀ (exact LDLᵀ) whitens Ŝ = LTLᵀ, T = W/m with W ~ Wishart(m, D); then "
         "(I − Γ⁻¹Ŝ)^k = L^{−T}(I − HT)^kLᵀ, H = LᵀΓ⁻¹L, and the error is tr(M_k B M_kᵀ B⁻¹), B = LᵀL, a polynomial of "
         "degree 2k in the d(d+1)/2 entries of T (python-flint fmpq_mpoly). Its expectation pairs its coefficients "
         "with those of the Wishart MGF det(I − 2ΘD/m)^{−m/2} (E[t^α] = α![φ^α]MGF, off-diagonal φ = 2Θ), whose "
-        "homogeneous parts follow from a d-term recurrence (derivations.exact_wishart); only monomials with every "
+        "homogeneous parts follow from a d-term recurrence (derivations.wishart_mgf); only monomials with every "
         "index of even degree survive, so products are taken class by class. Why this algorithm: the Wick sum has "
         "(4k − 1)!! pairings (2·10⁶ at k = 4, 6·10³¹ at k = 8); the cumulant series needs tr((ΘΣ)^j) up to j = 2k, "
         "dense polynomials; the determinant recurrence needs only d + 1 principal-minor sums, and the whitening "
@@ -73,21 +74,21 @@ exact_cot_error = Record(
         "8,245× the brute-force Isserlis reference at d = 3, k = 4; k = 8 at d = 3 in 2.7 s; k = 4 at d = 5 in 4.9 s). "
         "Symbolic m enters as u = 1/m in the "
         "MGF, symbolic n through the common denominator of Γ⁻¹. Agrees with the Wick engine (cot_weight_error) for "
-        "k ≤ 2, with the brute-force Isserlis reference (derivations.exact_reference), and symbolically: "
+        "k ≤ 2, with the brute-force Isserlis reference (benchmarks.isserlis_reference), and symbolically: "
         "lim_{m→∞} = ‖(I − Γ⁻¹Σ)^k‖²_F, which for Σ = Λ = diag(λ) is Σ_j (1 + n/(1 + trΛ/λ_j))^{−2k} "
         "(Cor. 3.5; 52742/405769 ≈ 0.12998 at Λ = diag(1, ½, ¼), n = 20, k = 1). Example, d = 1, Λ = Σ = 1, "
         "symbolic n and m: E‖e_1‖² = 2(2m + n²)/(m(n + 2)²), E‖e_2‖² = 4(4m³ + 12m²n² + 3mn⁴ − 16mn³ + 12n⁴)/"
         "(m³(n + 2)⁴). The check uses a dense Σ ≠ Λ at m = 10, where the exact value 1.596 is ten times the m → ∞ "
-        "value 0.154; the verifier sizes the sample from the exact variance 101.57 (exact_cot.cot_error_variance, "
+        "value 0.154; the verifier sizes the sample from the exact variance 101.57 (finite_cot.cot_error_variance, "
         "standard deviation 10.08): z*·SE ≤ 0.8 × tolerance needs 240 240 prompts."),
     check=MonteCarloCheck(
         quantity="lsa_weight_error",
         params=lambda: {"Sigma": _EX_TEST, "n": _EX_M, "V_tilde": _v_tilde(_N), "k": _EX_K},
-        expected=lambda: exact_cot.cot_error(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
+        expected=lambda: finite_cot.cot_error(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
         control=NegativeControl("the m → ∞ value ‖(I − Γ⁻¹Σ)^k‖²_F (the paper's asymptotic regime) at m = 10",
                                 expected=lambda: test_time.limit_error(_LAMBDA, _N, _EX_TEST, _EX_K)),
         tolerance=0.1,
-        variance=lambda: exact_cot.cot_error_variance(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
+        variance=lambda: finite_cot.cot_error_variance(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
     ),
 )
 
@@ -112,13 +113,13 @@ def _depth_profile(limit: bool) -> sp.Matrix:
         if limit:
             values += [test_time.limit_error(_LAMBDA, n_, _LAMBDA, k_) for k_ in ks]
         else:
-            errors = exact_cot.cot_errors(_LAMBDA, n_, _LAMBDA, m_, max(ks))
+            errors = finite_cot.cot_errors(_LAMBDA, n_, _LAMBDA, m_, max(ks))
             values += [errors[k_] for k_ in ks]
     return sp.Matrix(values)
 
 
 def _optimal_depth(Sigma_train, n, Sigma_test, m, cap):
-    return exact_depth.optimal_depth(Sigma_train, n, Sigma_test, m, cap)
+    return optimal_depth_of(Sigma_train, n, Sigma_test, m, cap)
 
 
 def _limit_statement():
@@ -129,7 +130,7 @@ def _limit_statement():
     return Equation(matched, sp.Sum(per_direction, (j, 1, d)))
 
 
-optimal_depth = Record(
+optimal_depth_record = Record(
     id="tts:optimal-depth",
     kind="proposition",
     title="the optimal number of CoT steps k*(n, m) at finite test length, and its three regions",
@@ -144,7 +145,7 @@ optimal_depth = Record(
         Equation(sp.Symbol(r"\lim_{k \to \infty} \mathbb{E}\|e_{k}\|^{2} \Big|_{m < \infty}"), sp.oo)],
     evaluator=_optimal_depth,
     derivation=(
-        "derivations.exact_depth: the exact errors E‖e_k‖², k ≤ cap, from one pass of the exact engine, and their "
+        "derivations.optimal_depth: the exact errors E‖e_k‖², k ≤ cap, from one pass of the exact engine, and their "
         "argmin. Regions: (i) m → ∞ with Σ = Λ: the limit Σ_j ρ_j^{2k}, ρ_j = 1/(1 + n/(1 + trΛ/λ_j)) < 1, decreases "
         "for ever, k* = ∞ (Cor. 3.5); (ii) any finite m: GS has unbounded spectrum, P(‖I − GS‖ > 1 + ε) > 0, and by "
         "Schur E‖e_k‖² ≥ E Σ_i |λ_i(I − GS)|^{2k} → ∞, so k* is finite — thinking first helps, then hurts, even with "
@@ -152,7 +153,7 @@ optimal_depth = Record(
         "k* = 1 for m ≤ 6, 2 at m = 8, 10, 3 at 15, 4 at 20, 6 at 30 and beyond the cap 8 from m = 50 on; the heat "
         "map (icl-theory figures depth-kstar) covers the (n, m) plane. The check reads the simulated errors at "
         "k* − 1, k*, k* + 1 (or k = 1, 2, 3) at two points of each region from one rollout per prompt. Sample size from the exact "
-        "variance (exact_cot.monte_carlo_samples): the heaviest-tailed component (m = 10, k = 3) has standard "
+        "variance (finite_cot.monte_carlo_samples): the heaviest-tailed component (m = 10, k = 3) has standard "
         "deviation 17.1, so 320 000 prompts give SE ≈ 0.03 and a resolution ≈ 0.14 < 0.25; batch means can still "
         "under-estimate the SE of such a tail, which the margin absorbs."),
     check=MonteCarloCheck(
@@ -166,4 +167,4 @@ optimal_depth = Record(
     ),
 )
 
-RECORDS = [exact_cot_error, optimal_depth]
+RECORDS = [exact_cot_error, optimal_depth_record]

@@ -1,11 +1,11 @@
 """Figures of 2510.03605 (depth); see icl_theory.figures for the contract. All numbers are exact (derivations/).
 
 * ``depth-kstar``: heat map of the optimal number of CoT steps k*(n, m) = argmin_{1≤k≤8} E‖e_k‖² at
-  Λ = Σ = diag(1, ½, ¼) (``derivations.exact_depth``), from the exact polynomials in 1/m of
-  ``exact_cot.cot_error_coefficients`` (one engine pass per n, then every m by evaluation). Cells where the argmin
+  Λ = Σ = diag(1, ½, ¼) (``derivations.optimal_depth``), from the exact polynomials in 1/m of
+  ``finite_cot.cot_error_coefficients`` (one engine pass per n, then every m by evaluation). Cells where the argmin
   sits at the cap are marked "≥ 8" (unbounded as m → ∞).
 * ``depth-mp-bridge``: Σ = I, n = d, m = 2d (γ = 1/2, τ = 1): the exact error per dimension of the trained model
-  against its Marchenko–Pastur limit ∫(1 − cλ)^{2k} dMP_γ (``derivations.exact_bridge``) for d = 4 … 512 and
+  against its Marchenko–Pastur limit ∫(1 − cλ)^{2k} dMP_γ (``derivations.marchenko_pastur``) for d = 4 … 512 and
   k = 1, 2, 4; the gap on log–log axes with its least-squares slope and the exact leading order a/d^p.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from derivations import exact_bridge
-from derivations.exact_cot import cot_error_coefficients
-from derivations.exact_depth import depth_from_errors
+from derivations import marchenko_pastur
+from derivations.finite_cot import cot_error_coefficients
+from derivations.optimal_depth import depth_from_errors
 from icl_theory.figures.output import pyplot, save_png, write_csv
 
 LAMBDA = sp.diag(1, sp.Rational(1, 2), sp.Rational(1, 4))
@@ -69,8 +69,8 @@ def bridge_figure(out_dir: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6, 4))
     rows = []
     for k in BRIDGE_KS:
-        table = exact_bridge.bridge_rows(list(BRIDGE_DIMS), GAMMA, TAU, k)
-        power, coefficient = exact_bridge.gap_leading_order(GAMMA, TAU, k)
+        table = marchenko_pastur.bridge_rows(list(BRIDGE_DIMS), GAMMA, TAU, k)
+        power, coefficient = marchenko_pastur.gap_leading_order(GAMMA, TAU, k)
         dims = np.array([r.d for r in table], dtype=float)
         gaps = np.array([float(r.gap) for r in table])
         slope = np.polyfit(np.log(dims[-4:]), np.log(np.abs(gaps[-4:])), 1)[0]

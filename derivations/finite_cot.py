@@ -14,7 +14,7 @@ H = LᵀGL, so ‖e_k‖² integrates to ‖A_k‖²_F = Σ_ac (A_k)²_ac and tr
 is built by k products with the linear matrix I − HT in ℚ[t_ij] (python-flint ``fmpq_mpoly``): entries have
 degree ≤ k, the error polynomial degree ≤ 2k in d(d+1)/2 variables; A_k = L^{−T}M_kLᵀ is a rational recombination,
 and only squares of polynomials are formed (cheaper than general products), one per parity class. (3) E over T pairs the coefficients with those
-of the Wishart MGF (``exact_wishart``; the diagonal D makes the MGF a small-determinant power and restricts the
+of the Wishart MGF (``wishart_mgf``; the diagonal D makes the MGF a small-determinant power and restricts the
 pairing to even monomials). Every error up to k_max comes from one pass (M_0, M_1, ... share the work).
 
 Why not the Wick engine: its sum over (4k − 1)!! pairings is 2·10⁶ terms at k = 4 and 6·10³¹ at k = 8; the
@@ -31,7 +31,7 @@ from functools import reduce
 import flint
 import sympy as sp
 
-from derivations.exact_wishart import (DiagonalWishartMoments, even_part_of_squares, parity_classes,
+from derivations.wishart_mgf import (DiagonalWishartMoments, even_part_of_squares, parity_classes,
                                       polynomial_ring, split_by_parity, symmetric_matrix)
 from derivations.pretraining import gamma_closed_form
 from derivations.validation import cot_steps

@@ -1,7 +1,7 @@
-"""Benchmark of the exact finite-size CoT error engine (derivations.exact_cot) against the plain reference.
+"""Benchmark of the exact finite-size CoT error engine (derivations.finite_cot) against the plain reference.
 
-    python3 benchmarks/bench_exact_cot.py            # everything (the reference at d = 3, k = 4 takes ~7 minutes)
-    python3 benchmarks/bench_exact_cot.py --quick    # skip the reference at k = 4 and the d = 6 case
+    python3 benchmarks/bench_finite_cot.py            # everything (the reference at d = 3, k = 4 takes ~7 minutes)
+    python3 benchmarks/bench_finite_cot.py --quick    # skip the reference at k = 4 and the d = 6 case
 
 Each measurement runs in a fresh child process (so its peak RSS is its own) on one core; times are wall-clock seconds.
 Inputs: n = 20, m = 10, Σ_train = diag(1, 1/2, …, 1/d), Σ_test tridiagonal (1 on the diagonal, 1/4 beside it) —
@@ -41,8 +41,8 @@ def _matrices(d: int, kind: str):
 def run_case(method: str, d: int, k: int, kind: str) -> dict:
     """One timed computation in this process: the engine or the reference, E‖e_k‖² at n = 20, m = 10."""
     sys.path.insert(0, str(ROOT))
-    from derivations.exact_cot import cot_error
-    from derivations.exact_reference import reference_cot_error
+    from derivations.finite_cot import cot_error
+    from benchmarks.isserlis_reference import reference_cot_error
     from derivations.pretraining import gamma_closed_form
 
     train, test = _matrices(d, kind)

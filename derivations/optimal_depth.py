@@ -1,6 +1,6 @@
 r"""The optimal number of test-time CoT steps at finite size, k*(n, m, Σ_train, Σ_test) (beyond 2510.03605 Rem. 4.1).
 
-k* = argmin_{1 ≤ k ≤ K} E‖e_k‖² with the exact errors of ``exact_cot`` (k = 1 is plain ICL, one forward pass).
+k* = argmin_{1 ≤ k ≤ K} E‖e_k‖² with the exact errors of ``finite_cot`` (k = 1 is plain ICL, one forward pass).
 
 Regions (derived):
 * m → ∞ with Σ_test = Σ_train = Λ: S → Λ and G = Γ⁻¹ commutes with Λ, so E‖e_k‖² → Σ_j ρ_j^{2k} with
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derivations.exact_cot import cot_errors
+from derivations.finite_cot import cot_errors
 from derivations.validation import cot_steps
 from icl_errors import InputError
 

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import registry
-from derivations.exact_cot import (cot_error, cot_error_coefficients, cot_error_second_moment, cot_error_variance,
+from derivations.finite_cot import (cot_error, cot_error_coefficients, cot_error_second_moment, cot_error_variance,
                                    cot_errors, monte_carlo_samples)
-from derivations.exact_reference import reference_cot_error
+from benchmarks.isserlis_reference import reference_cot_error
 from derivations.pretraining import gamma_closed_form
 from derivations.test_time import limit_error
 from derivations.weight_error import cot_weight_error

@@ -1,6 +1,6 @@
 r"""The plain reference for E‖e_k‖²: brute-force Isserlis over sample-index partitions, explicit index loops.
 
-Deliberately naive (it exists to check ``exact_cot`` at tiny sizes and to measure its speed-up, benchmarks/):
+Deliberately naive (it exists to check ``finite_cot`` at tiny sizes and to measure its speed-up, benchmarks/):
 
     E tr[(I − GS)^k (I − SG)^k] = Σ_{a,b ≤ k} C(k,a) C(k,b) (−1)^{a+b} E tr((GS)^a (SG)^b),
 
