@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,8 +26,6 @@ from derivations.convention import Convention
 from icl_errors import InputError
 
 KINDS = ("theorem", "proposition", "lemma", "corollary", "claim", "identity")
-RECORD_MODULES = ("derivations.records.base", "derivations.records.synergy", "derivations.records.tts",
-                  "derivations.records.tts_tasks", "derivations.records.tts_depth")
 
 
 @dataclass(frozen=True)
@@ -149,10 +148,18 @@ class Record:
         return f"<Record {self.id}: {self.title}>"
 
 
+def record_modules() -> list[str]:
+    """Every module of ``derivations/records/`` (each defines ``RECORDS``), in alphabetical order."""
+    import derivations.records
+
+    return [f"derivations.records.{info.name}" for info in sorted(pkgutil.iter_modules(derivations.records.__path__),
+                                                                   key=lambda info: info.name)]
+
+
 @cache
 def _records() -> dict[str, Record]:
     records: dict[str, Record] = {}
-    for module in RECORD_MODULES:
+    for module in record_modules():
         for record in importlib.import_module(module).RECORDS:
             if record.id in records:
                 raise ValueError(f"duplicate record id {record.id}")

@@ -1,0 +1,96 @@
+"""What a simulated quantity is: a small frozen, picklable object whose fields are its setting.
+
+A record declares its setting once and builds from it both the exact prediction (derivations/) and one of these
+objects (the neural-tangents lesson: the analytic object and its Monte Carlo estimate from one declaration). The
+object's docstring says what is simulated; ``draw`` simulates it. Nothing here knows a formula.
+
+Fields hold numbers, arrays or exact (SymPy) matrices; a field whose value is costly to compute (a trained
+preconditioner solved exactly, say) may hold a zero-argument callable instead, so that declaring a record stays
+cheap. ``resolved()`` evaluates such callables and turns every matrix into a float64 array, once, before the batches
+are sent to the workers.
+
+* ``Quantity.draw(rng, batch)`` returns per-draw values of shape (batch, p); the verifier averages them.
+  ``draws_per_unit`` says how many Monte Carlo draws (prompts) one row costs: 1 for a test error, the number of
+  prompts seen in training for a quantity whose row is one trained model. ``--samples`` always counts draws.
+* ``DeterministicQuantity.instance(rng)`` returns one random instance and the simulator's output on it; the
+  record's derivation is compared with that output to round-off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+def as_float(value: Any) -> Any:
+    """Exact SymPy values (and nested lists of them) as float64 numpy values; other values unchanged.
+
+    SymPy numbers go through ``evalf(20)`` first, so a Rational is rounded once, correctly, to float64.
+    """
+    if hasattr(value, "evalf") and hasattr(value, "tolist"):
+        return np.array(value.evalf(20).tolist(), dtype=float)
+    if hasattr(value, "evalf"):
+        return float(value.evalf(20))
+    if isinstance(value, (list, tuple)) and value and any(hasattr(v, "evalf") for v in _flat(value)):
+        return np.array([as_float(v) for v in value], dtype=float)
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float)
+    return value
+
+
+def _flat(value: Any):
+    for item in value:
+        if isinstance(item, (list, tuple)):
+            yield from _flat(item)
+        else:
+            yield item
+
+
+class _Resolvable:
+    """Shared by both kinds: evaluate deferred fields and convert exact values to floats, once."""
+
+    resolved_fields: ClassVar[tuple[str, ...]] = ()   # fields to pass through ``as_float`` (arrays, matrices)
+
+    def resolved(self):
+        changes = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if callable(value) and not isinstance(value, np.ndarray):
+                value = value()
+            if f.name in self.resolved_fields:
+                value = _resolve_nested(value)
+            changes[f.name] = value
+        return dataclasses.replace(self, **changes)
+
+
+def _resolve_nested(value: Any) -> Any:
+    """as_float, applied inside tuples of matrices (a tuple of models stays a tuple of arrays)."""
+    if isinstance(value, tuple) and value and all(hasattr(v, "shape") or callable(v) or isinstance(v, (list, tuple))
+                                                    for v in value):
+        return tuple(_resolve_nested(v() if callable(v) else v) for v in value)
+    return as_float(value)
+
+
+class Quantity(_Resolvable):
+    """A Monte Carlo quantity: ``draw(rng, batch)`` gives per-draw values of shape (batch, p)."""
+
+    @property
+    def draws_per_unit(self) -> int:
+        """Monte Carlo draws (prompts) that one row of ``draw`` costs; 1 unless a row is a trained model."""
+        return 1
+
+    def units(self, draws: int) -> int:
+        """Rows to simulate for ``draws`` Monte Carlo draws (at least one)."""
+        return max(1, -(-draws // self.draws_per_unit))
+
+    def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class DeterministicQuantity(_Resolvable):
+    """A deterministic quantity: ``instance(rng)`` gives (instance data, the simulator's output on it)."""
+
+    def instance(self, rng: np.random.Generator) -> tuple[dict[str, Any], np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
