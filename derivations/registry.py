@@ -23,6 +23,7 @@ from typing import Any
 import sympy as sp
 
 from derivations.convention import Convention
+from verify.quantity import DeterministicQuantity, Quantity
 from icl_errors import InputError
 
 KINDS = ("theorem", "proposition", "lemma", "corollary", "claim", "identity")
@@ -46,29 +47,30 @@ class Source:
 class NegativeControl:
     """A perturbed claim the check must reject.
 
-    Either ``expected`` (a wrong formula's value at the same parameters) or ``params`` (the same claim at perturbed
-    parameters, e.g. the un-regularised Σ⁻¹ in place of Γ⁻¹), or both.
+    Either ``expected`` (a wrong formula's value at the same setting) or ``quantity`` (the same claim about the
+    quantity at a perturbed setting, e.g. the un-regularised Σ⁻¹ in place of Γ⁻¹), or both.
     """
 
     description: str
-    expected: Callable[[], Any] | None = None
-    params: Callable[[], Mapping[str, Any]] | None = None
+    expected: Callable[..., Any] | None = None
+    quantity: Quantity | None = None
 
 
 @dataclass(frozen=True)
 class MonteCarloCheck:
-    """Estimate ``quantity`` on the simulated LSA at ``params``; the result predicts ``expected()`` exactly.
+    """Estimate ``quantity`` (a typed, formula-free object of verify/) on the simulated LSA; the result predicts
+    ``expected()`` exactly.
 
     ``tolerance`` is the resolution the check must reach (absolute, in the quantity's units): a pass needs the
     z-scaled standard error below it, so a pass means "no deviation as large as the tolerance", not "too noisy to
     tell". The negative control must lie further than the tolerance from the prediction.
 
-    ``variance``, when a result can give it, is the exact variance of one per-prompt value (scalar quantities): the
-    verifier then sizes the sample to reach the tolerance instead of using ``samples``.
+    ``samples`` counts Monte Carlo draws (prompts); a quantity whose rows are trained models turns draws into models
+    (``Quantity.units``). ``variance``, when a result can give it, is the exact variance of one per-prompt value
+    (scalar quantities): the verifier then sizes the sample to reach the tolerance instead of using ``samples``.
     """
 
-    quantity: str
-    params: Callable[[], Mapping[str, Any]]
+    quantity: Quantity
     expected: Callable[[], Any]
     control: NegativeControl
     tolerance: float
@@ -80,13 +82,12 @@ class MonteCarloCheck:
 class DeterministicCheck:
     """Compare the simulator with the derived formula on random instances (no sampling error: a relative bound).
 
-    ``quantity`` names a simulator routine that draws a random instance of the given sizes and returns it with its
-    output; ``expected(instance)`` is the derivation's value on it and ``control.expected(instance)`` a perturbed
+    ``quantity.instance(rng)`` draws a random instance and returns it with the simulator's output;
+    ``expected(instance)`` is the derivation's value on it and ``control.expected(instance)`` a perturbed
     derivation's value.
     """
 
-    quantity: str
-    params: Mapping[str, int]
+    quantity: DeterministicQuantity
     expected: Callable[[Mapping[str, Any]], Any]
     control: NegativeControl
     rtol: float = 1e-10
@@ -95,8 +96,12 @@ class DeterministicCheck:
 
 @dataclass(frozen=True)
 class Parameter:
+    """A parameter of ``evaluate``: its keyword, what it is, and the SymPy symbol that stands for it in the
+    statement (so the statement, with the values put in, evaluates to the same value as ``evaluate``)."""
+
     name: str
     description: str
+    symbol: sp.Basic | None = None
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def _cmd_show(record_id: str, latex_only: bool) -> int:
         print(f"  assumes:     {assumption}")
     print(f"  parameters:  {', '.join(f'{p.name} ({p.description})' for p in record.parameters)}")
     print(f"  statement:   {record.latex}")
-    print(f"  check:       {record.check.quantity} on the simulated LSA; negative control: "
+    print(f"  check:       {type(record.check.quantity).__name__} on the simulated LSA; negative control: "
           f"{record.check.control.description}")
     for erratum in record.errata:
         print(f"  erratum:     {erratum}")

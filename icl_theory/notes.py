@@ -24,12 +24,12 @@ def page(record: Record) -> str:
         size = (f"{check.samples:,} prompts by default" if check.variance is None else
                 "as many prompts as the exact variance of one value says are needed for z*·SE ≤ 0.8 × tolerance")
         lines.append(f"Monte Carlo on the simulated LSA layer (`verify/`, which never imports the formula): quantity "
-                     f"`{check.quantity}`, {size}, in 40 batches (standard error by batch "
+                     f"`{type(check.quantity).__name__}` (verify/quantities.py), {size}, in 40 batches (standard error by batch "
                      f"means). Verdict at level α = 1e-4 with Bonferroni over components; a pass needs the resolution "
                      f"z*·SE below the tolerance {check.tolerance}.")
     else:
-        lines.append(f"Deterministic: the simulator's rollout (`{check.quantity}`, real embedding and full V, W) on "
-                     f"{check.instances} random instances of sizes {dict(check.params)} must equal the derived "
+        lines.append(f"Deterministic: the simulator's rollout (`{check.quantity!r}`, real embedding and full V, W) on "
+                     f"{check.instances} random instances must equal the derived "
                      f"formula to a relative {check.rtol:.0e}.")
     lines += ["", f"Negative control (must be rejected by the same check): {check.control.description}.", ""]
     if record.errata:

@@ -10,7 +10,7 @@ from derivations.marchenko_pastur import (bridge_rows, d_sym, gap_leading_order,
 from derivations.finite_cot import cot_error, cot_errors
 from derivations.optimal_depth import optimal_depth
 from icl_errors import InputError
-from verify.quantities import sampler
+from verify.quantities import CotWeightError, PromptGroup
 from verify.runner import run_check
 from verify.statistics import FAIL
 
@@ -78,14 +78,12 @@ def test_bridge_gap_shrinks_like_one_over_d():
 
 
 def test_depth_profile_sampler_shape_and_bad_input():
-    draw = sampler("lsa_depth_profile")
-    params = {"Sigma": np.eye(2), "V_tildes": -0.5 * np.eye(2)[None], "m": [6], "point": [0, 0], "k": [1, 2]}
-    values = draw(params, np.random.default_rng(np.random.SeedSequence(3)), 50)
-    assert values.shape == (50, 2) and np.all(values >= 0)
-    with pytest.raises(InputError, match="every k must be ≥ 1"):
-        draw(params | {"k": [0, 1]}, np.random.default_rng(0), 5)
-    with pytest.raises(InputError, match="one entry per point"):
-        draw(params | {"m": [6, 7]}, np.random.default_rng(0), 5)
+    quantity = CotWeightError(np.eye(2), (PromptGroup(6, (-0.5 * np.eye(2),), (1, 2)),
+                                          PromptGroup(9, (-0.5 * np.eye(2),), (3,))))
+    values = quantity.draw(np.random.default_rng(np.random.SeedSequence(3)), 50)
+    assert values.shape == (50, 3) and np.all(values >= 0)
+    with pytest.raises(InputError, match="k must be an integer >= 0"):
+        CotWeightError(np.eye(2), (PromptGroup(6, (-0.5 * np.eye(2),), (-1, 1)),))
 
 
 def test_depth_record_control_is_rejected():

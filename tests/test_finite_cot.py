@@ -15,7 +15,7 @@ from derivations.test_time import limit_error
 from derivations.weight_error import cot_weight_error
 from icl_errors import InputError
 from tests.strategies import rational_spd
-from verify.quantities import lsa_weight_error
+from verify.quantities import CotWeightError
 from verify.runner import run_check
 from verify.statistics import FAIL, PASS
 
@@ -96,9 +96,9 @@ def test_variance_agrees_with_monte_carlo():
     lam = sp.diag(1, R(1, 2))
     n, m, k = 10, 30, 2
     rng = np.random.default_rng(np.random.SeedSequence(11))
-    params = {"Sigma": np.array([[1.0, 0.0], [0.0, 0.5]]), "n": m, "k": k,
-              "V_tilde": -np.array(gamma_closed_form(lam, n).inv().evalf(), dtype=float)}
-    values = lsa_weight_error(params, rng, 200_000)[:, 0]
+    quantity = CotWeightError.single(np.array([[1.0, 0.0], [0.0, 0.5]]), m,
+                                       -np.array(gamma_closed_form(lam, n).inv().evalf(), dtype=float), k)
+    values = quantity.draw(rng, 200_000)[:, 0]
     mean, second = cot_error(lam, n, lam, m, k), cot_error_second_moment(lam, n, lam, m, k)
     assert abs(values.mean() - float(mean)) < 4 * values.std() / np.sqrt(len(values))
     squares = values ** 2
@@ -109,9 +109,9 @@ def test_variance_agrees_with_monte_carlo():
 def test_fourth_moment_on_dense_covariances_agrees_with_monte_carlo():
     train, test = DENSE_TRAIN[:2, :2], DENSE_TEST[:2, :2]
     rng = np.random.default_rng(np.random.SeedSequence(5))
-    params = {"Sigma": np.array(test.evalf(), dtype=float), "n": 12, "k": 1,
-              "V_tilde": -np.array(gamma_closed_form(train, 4).inv().evalf(), dtype=float)}
-    squares = lsa_weight_error(params, rng, 400_000)[:, 0] ** 2
+    quantity = CotWeightError.single(np.array(test.evalf(), dtype=float), 12,
+                                       -np.array(gamma_closed_form(train, 4).inv().evalf(), dtype=float), 1)
+    squares = quantity.draw(rng, 400_000)[:, 0] ** 2
     exact = float(cot_error_second_moment(train, 4, test, 12, 1))
     assert abs(squares.mean() - exact) < 4 * squares.std() / np.sqrt(len(squares))
     assert squares.std() / np.sqrt(len(squares)) < 0.02 * exact     # precise enough to see a wrong term
@@ -129,9 +129,9 @@ def test_monte_carlo_sample_size_from_the_exact_variance():
 
 def test_exact_error_agrees_with_monte_carlo_at_small_m():
     rng = np.random.default_rng(np.random.SeedSequence(7))
-    params = {"Sigma": np.array(DENSE_TEST.evalf(), dtype=float), "n": 8, "k": 1,
-              "V_tilde": -np.array(gamma_closed_form(DENSE_TRAIN, 6).inv().evalf(), dtype=float)}
-    values = lsa_weight_error(params, rng, 200_000)[:, 0]
+    quantity = CotWeightError.single(np.array(DENSE_TEST.evalf(), dtype=float), 8,
+                                       -np.array(gamma_closed_form(DENSE_TRAIN, 6).inv().evalf(), dtype=float), 1)
+    values = quantity.draw(rng, 200_000)[:, 0]
     exact = float(cot_error(DENSE_TRAIN, 6, DENSE_TEST, 8, 1))
     assert abs(values.mean() - exact) < 4 * values.std() / np.sqrt(len(values))
     assert abs(values.mean() - float(limit_error(DENSE_TRAIN, 6, DENSE_TEST, 1))) > 0.1   # the limit is rejected

@@ -8,7 +8,7 @@ from derivations import registry
 from derivations.task_selection import power_law_spectrum
 from icl_errors import InputError
 from verify.runner import run_check
-from verify.task_quantities import lsa_models_test_error, mixture_value_gradient
+from verify.quantities import CotWeightError, PromptGroup, TrainingGradient
 
 R = sp.Rational
 IDS = ("tts:def-hardness", "tts:multitask-optimum", "tts:prop-4.3", "tts:claim-3")
@@ -64,14 +64,13 @@ def test_check_passes_and_control_is_rejected(rid):
 def test_samplers_reject_bad_input():
     rng = np.random.default_rng(0)
     with pytest.raises(InputError, match="probability vector"):
-        mixture_value_gradient({"Sigmas": [np.eye(2)] * 2, "ns": [3, 3], "weights": [0.7, 0.7],
-                                "V_tilde": np.zeros((2, 2))}, rng, 10)
-    with pytest.raises(InputError, match="V_tildes"):
-        lsa_models_test_error({"Sigma": np.eye(2), "n": 3, "V_tildes": np.zeros((2, 2))}, rng, 10)
+        TrainingGradient((np.eye(2),) * 2, (3, 3), np.zeros((2, 2)), (0.7, 0.7)).draw(rng, 10)
+    with pytest.raises(InputError, match="V_tilde must be a non-empty square matrix"):
+        CotWeightError(np.eye(2), (PromptGroup(3, (np.zeros((2, 2, 2)),)),)).draw(rng, 10)
 
 
 def test_models_test_error_uses_common_prompts():
     rng = np.random.default_rng(0)
     V = -0.5 * np.eye(2)
-    values = lsa_models_test_error({"Sigma": np.eye(2), "n": 4, "V_tildes": [V, V], "k": 2}, rng, 50)
+    values = CotWeightError(np.eye(2), (PromptGroup(4, (V, V), (2,)),)).draw(rng, 50)
     assert values.shape == (50, 2) and np.array_equal(values[:, 0], values[:, 1])

@@ -5,8 +5,8 @@ import pytest
 
 from derivations.records import tts
 from icl_errors import InputError
-from verify.cot_quantities import (exact_covariance_prompts, lsa_cot_error_curves, pseudo_newton_rollout,
-                                   sgd_trained_preconditioner)
+from verify.quantities import (CotWeightError, PromptGroup, PseudoNewtonRollout, SGDTrainedPreconditioner,
+                               exact_covariance_prompts)
 from verify.runner import run_check
 from verify.statistics import FAIL, PASS, as_mpf_vector
 
@@ -65,27 +65,27 @@ def test_exact_covariance_design_has_the_population_second_moment():
 
 def test_error_curves_order_and_bad_design():
     rng = np.random.default_rng(4)
-    params = {"Sigma": np.eye(2), "m": 6, "V_tildes": np.vstack([np.zeros((2, 2)), -0.5 * np.eye(2)]),
-              "ks": [1, 3], "design": "exact"}
-    out = lsa_cot_error_curves(params, rng, 5)
+    quantity = CotWeightError(np.eye(2), (PromptGroup(6, (np.zeros((2, 2)), -0.5 * np.eye(2)), (1, 3)),),
+                              design="exact")
+    out = quantity.draw(rng, 5)
     assert out.shape == (5, 4)
     np.testing.assert_allclose(out[:, 0], out[:, 1])                 # Ṽ = 0: ŵ_k = 0, error ‖w‖² for every k
     np.testing.assert_allclose(out[:, 3], out[:, 0] * 0.5 ** 6)      # S = I, Ṽ = −I/2: e_k = (1/2)^k w
     with pytest.raises(InputError, match="design"):
-        lsa_cot_error_curves({**params, "design": "uniform"}, rng, 2)
+        CotWeightError(np.eye(2), quantity.groups, design="uniform")
 
 
 def test_pseudo_newton_rollout_instance_and_sgd_sampler_input():
-    instance, w_hats = pseudo_newton_rollout({"d": 2, "m": 3, "k": 4}, np.random.default_rng(5))
+    instance, w_hats = PseudoNewtonRollout(d=2, m=3, k=4).instance(np.random.default_rng(5))
     assert w_hats.shape == (4, 2) and np.all(np.linalg.eigvalsh(-instance["V_tilde"]) > 0)
     with pytest.raises(InputError, match="average_from"):
-        sgd_trained_preconditioner({"Sigma": np.eye(2), "n": 3, "steps": 5, "learning_rate": 0.1,
-                                    "prompts_per_step": 2, "average_from": 9}, np.random.default_rng(6), 1)
+        SGDTrainedPreconditioner(Sigma=np.eye(2), n=3, steps=5, learning_rate=0.1, prompts_per_step=2, average_from=9)
 
 
 def test_sgd_sampler_rows_are_independent_runs():
-    params = {"Sigma": np.eye(2), "n": 5, "steps": 20, "learning_rate": 0.3, "prompts_per_step": 4,
-              "average_from": 10}
-    rows = sgd_trained_preconditioner(params, np.random.default_rng(7), 3)
+    quantity = SGDTrainedPreconditioner(Sigma=np.eye(2), n=5, steps=20, learning_rate=0.3, prompts_per_step=4,
+                                        average_from=10)
+    assert quantity.draws_per_unit == 80 and quantity.units(161) == 3
+    rows = quantity.draw(np.random.default_rng(7), 3)
     assert rows.shape == (3, 4) and not np.allclose(rows[0], rows[1])
     assert np.all(rows[:, [0, 3]] < 0)  # moved from Ṽ = 0 towards −Γ⁻¹

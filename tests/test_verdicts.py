@@ -60,7 +60,7 @@ def test_a_wrong_prediction_fails_the_same_check():
     record = registry.get("synergy:lem-A.1")
     check = record.check
     truth = type(check.control)("the statement", expected=check.expected)
-    swapped = type(check)(check.quantity, check.params, check.control.expected, truth, check.tolerance, check.samples)
+    swapped = type(check)(check.quantity, check.control.expected, truth, check.tolerance, check.samples)
     report = run_check(type(record)(**{**record.__dict__, "check": swapped}), seed=11)
     assert report.prediction.outcome == FAIL and report.control.outcome == PASS
     assert not report.passed and report.status == FAIL

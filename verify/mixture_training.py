@@ -15,7 +15,7 @@ import numpy as np
 
 from verify.sampling import covariance_root, draw_prompts, require_count
 from verify.simulator import block_slices, embed, sparse_key_query_matrix, sparse_value_matrix
-from verify.task_quantities import draw_task_counts
+from verify.quantities import draw_task_counts
 from verify.training import loss_and_gradients, weight_target
 
 

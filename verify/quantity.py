@@ -54,22 +54,25 @@ class _Resolvable:
     resolved_fields: ClassVar[tuple[str, ...]] = ()   # fields to pass through ``as_float`` (arrays, matrices)
 
     def resolved(self):
+        """A copy with every deferred (callable) field evaluated and every field of ``resolved_fields`` as floats."""
         changes = {}
         for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if callable(value) and not isinstance(value, np.ndarray):
-                value = value()
-            if f.name in self.resolved_fields:
-                value = _resolve_nested(value)
-            changes[f.name] = value
+            value = _deferred(getattr(self, f.name))
+            changes[f.name] = _resolve_nested(value) if f.name in self.resolved_fields else value
         return dataclasses.replace(self, **changes)
 
 
+def _deferred(value: Any) -> Any:
+    return value() if callable(value) and not isinstance(value, (np.ndarray, _Resolvable)) else value
+
+
 def _resolve_nested(value: Any) -> Any:
-    """as_float, applied inside tuples of matrices (a tuple of models stays a tuple of arrays)."""
-    if isinstance(value, tuple) and value and all(hasattr(v, "shape") or callable(v) or isinstance(v, (list, tuple))
-                                                    for v in value):
-        return tuple(_resolve_nested(v() if callable(v) else v) for v in value)
+    """``as_float`` of a value, inside tuples (a tuple of models stays a tuple of arrays) and nested quantities."""
+    value = _deferred(value)
+    if isinstance(value, _Resolvable):
+        return value.resolved()
+    if isinstance(value, tuple):
+        return tuple(_resolve_nested(v) for v in value)
     return as_float(value)
 
 

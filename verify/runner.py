@@ -1,7 +1,7 @@
 """Run a record's declared check: simulate the quantity, judge the prediction, and judge the negative control.
 
-The record is taken as data (its ``check`` declares quantity, parameters, prediction, control); this module never
-imports derivations/. A check **passes** when the prediction passes and the negative control fails.
+The record is taken as data (its ``check`` declares a typed quantity, the prediction and the control); this module
+never imports derivations/. A check **passes** when the prediction passes and the negative control fails.
 
 Randomness: every batch has its own ``SeedSequence(seed, spawn_key=(crc32(record id), role, batch))``, so a report
 depends only on (seed, record, samples), never on the number of worker processes.
@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
+from icl_errors import InputError
 from verify.executors import Executor, SerialExecutor
-from verify.quantities import DETERMINISTIC, sampler
+from verify.quantity import DeterministicQuantity, Quantity, as_float
 from verify.statistics import FAIL, PASS, BatchMeans, Verdict, as_mpf_vector, judge
 
 BATCHES = 40
@@ -28,15 +29,7 @@ THEORY, CONTROL = 0, 1
 RESOLUTION_MARGIN = 0.8   # a sample sized from the exact variance aims at z*·SE = 0.8 × tolerance
 
 
-def numeric(value: Any) -> Any:
-    """Exact SymPy values (and nested lists) as float64 numpy values for the simulator."""
-    if hasattr(value, "evalf") and hasattr(value, "tolist"):
-        return np.array(value.evalf(20).tolist(), dtype=float)
-    if hasattr(value, "evalf"):
-        return float(value.evalf(20))
-    if isinstance(value, (list, tuple)):
-        return np.asarray(value, dtype=float)
-    return value
+numeric = as_float   # the one SymPy-to-float conversion (figures use it too)
 
 
 def sized_samples(variance: Any, tolerance: float, alpha: float) -> int:
@@ -54,28 +47,37 @@ def batch_seeds(seed: int, record_id: str, role: int, batches: int) -> list[np.r
     return root.spawn(batches)
 
 
-def _run_batch(task: tuple[str, dict[str, Any], np.random.SeedSequence, int]) -> tuple[np.ndarray, int]:
-    """One batch: the mean of ``size`` per-prompt values, drawn in memory-bounded chunks."""
-    quantity, params, seed_sequence, size = task
+def _run_batch(task: tuple[Quantity, np.random.SeedSequence, int]) -> tuple[np.ndarray, int]:
+    """One batch: the mean of ``size`` rows of the (resolved) quantity, drawn in memory-bounded chunks."""
+    quantity, seed_sequence, size = task
     rng = np.random.default_rng(seed_sequence)
-    draw = sampler(quantity)
     total, done = None, 0
     while done < size:
         chunk = min(CHUNK, size - done)
-        values = np.asarray(draw(params, rng, chunk), dtype=float)
+        values = np.asarray(quantity.draw(rng, chunk), dtype=float)
         if not np.all(np.isfinite(values)):
-            raise FloatingPointError(f"{quantity}: a simulated value is not finite")
+            raise FloatingPointError(f"{type(quantity).__name__}: a simulated value is not finite")
         part = values.sum(axis=0)
         total = part if total is None else total + part
         done += chunk
     return total / size, size
 
 
-def estimate(quantity: str, params: dict[str, Any], samples: int, seeds: list[np.random.SeedSequence],
+def batch_count(quantity: Quantity, samples: int) -> int:
+    """Batches for ``samples`` draws: BATCHES, or one per row when the draws buy fewer than 2·BATCHES rows (a check
+    that trains models); at least 2 (a standard error needs two batch means), else InputError naming the minimum."""
+    rows = quantity.units(samples)
+    if rows < 2:
+        raise InputError(f"--samples {samples} buys fewer than 2 rows of {type(quantity).__name__} "
+                         f"({quantity.draws_per_unit:,} draws each); use at least {2 * quantity.draws_per_unit:,}")
+    return BATCHES if rows >= 2 * BATCHES else rows
+
+
+def estimate(quantity: Quantity, samples: int, seeds: list[np.random.SeedSequence],
              executor: Executor) -> BatchMeans:
-    """Mean of ``quantity`` over ``samples`` prompts, split in len(seeds) equal batches (SE by batch means)."""
-    size = math.ceil(samples / len(seeds))
-    results = executor.map(_run_batch, [(quantity, params, s, size) for s in seeds])
+    """Mean of ``quantity`` over ``samples`` draws, split in len(seeds) equal batches (SE by batch means)."""
+    size = math.ceil(quantity.units(samples) / len(seeds))
+    results = executor.map(_run_batch, [(quantity, s, size) for s in seeds])
     accumulator = BatchMeans(len(np.ravel(results[0][0])))
     for mean, count in results:
         accumulator.add_summary(mean, count)
@@ -123,49 +125,49 @@ def run_check(record: Any, *, samples: int | None = None, seed: int = 0, executo
     executor = executor or SerialExecutor()
     check = record.check
     start = time.perf_counter()
-    if check.quantity in DETERMINISTIC:
+    deterministic = isinstance(check.quantity, DeterministicQuantity)
+    if deterministic:
         prediction, control = _run_deterministic(record, seed)
     else:
         if samples is None:
             samples = check.samples if check.variance is None else sized_samples(check.variance(), check.tolerance,
                                                                                  alpha)
         prediction, control = _run_monte_carlo(record, samples, seed, executor, alpha)
-    return CheckReport(record.id, "deterministic" if check.quantity in DETERMINISTIC else "monte-carlo",
+    return CheckReport(record.id, "deterministic" if deterministic else "monte-carlo",
                        prediction, control, check.control.description, seed, time.perf_counter() - start)
 
 
 def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor,
                      alpha: float) -> tuple[Verdict, Verdict]:
     check = record.check
-    if samples < 2 * BATCHES:
-        raise ValueError(f"--samples must be at least {2 * BATCHES}")
-    params = {k: numeric(v) for k, v in check.params().items()}
+    quantity = check.quantity.resolved()
+    batches = batch_count(quantity, samples)
     expected = check.expected()
-    estimate_ = estimate(check.quantity, params, samples, batch_seeds(seed, record.id, THEORY, BATCHES), executor)
-    prediction = judge(estimate_.mean, estimate_.standard_error, expected, estimate_.count, check.tolerance, alpha)
+    estimate_ = estimate(quantity, samples, batch_seeds(seed, record.id, THEORY, batches), executor)
+    prediction = judge(estimate_.mean, estimate_.standard_error, expected, estimate_.count, check.tolerance, alpha,
+                       batches)
 
     control = check.control
-    if control.params is not None:
-        control_params = {k: numeric(v) for k, v in control.params().items()}
-        estimate_ = estimate(check.quantity, control_params, samples,
-                             batch_seeds(seed, record.id, CONTROL, BATCHES), executor)
+    if control.quantity is not None:
+        control_quantity = control.quantity.resolved()
+        estimate_ = estimate(control_quantity, samples, batch_seeds(seed, record.id, CONTROL, batches), executor)
     control_expected = control.expected() if control.expected is not None else expected
-    if control.params is None:
+    if control.quantity is None:
         gap = max(abs(float(a - b)) for a, b in zip(as_mpf_vector(control_expected), as_mpf_vector(expected)))
         if gap <= check.tolerance:
             raise ValueError(f"{record.id}: the negative control lies within the tolerance of the prediction "
                              f"({gap:.3g} ≤ {check.tolerance:.3g}); it could never be rejected")
     rejected = judge(estimate_.mean, estimate_.standard_error, control_expected, estimate_.count, check.tolerance,
-                     alpha)
+                     alpha, batches)
     return prediction, rejected
 
 
 def _run_deterministic(record: Any, seed: int) -> tuple[Verdict, Verdict]:
     check = record.check
-    rollout = DETERMINISTIC[check.quantity]
+    quantity = check.quantity.resolved()
     worst_prediction = worst_control = 0.0
     for seed_sequence in batch_seeds(seed, record.id, THEORY, check.instances):
-        instance, output = rollout(check.params, np.random.default_rng(seed_sequence))
+        instance, output = quantity.instance(np.random.default_rng(seed_sequence))
         output = np.asarray(output, dtype=float)
         for expected_fn, is_control in ((check.expected, False), (check.control.expected, True)):
             expected = np.asarray(expected_fn(instance), dtype=float)

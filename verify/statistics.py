@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
 
@@ -107,14 +108,19 @@ def as_mpf_vector(value) -> list[mpmath.mpf]:
 
 
 def judge(estimate: np.ndarray, standard_error: np.ndarray, predicted, samples: int, tolerance: float,
-          alpha: float = 1e-4) -> Verdict:
-    """The three-valued verdict described in the module docstring."""
+          alpha: float = 1e-4, batches: int | None = None) -> Verdict:
+    """The three-valued verdict described in the module docstring.
+
+    With few batch means (``batches`` below 30) the critical value is Student's t with batches − 1 degrees of
+    freedom, since the SE is itself estimated from so few means; otherwise the normal z*.
+    """
     estimate = np.ravel(np.asarray(estimate, dtype=float))
     se = np.ravel(np.asarray(standard_error, dtype=float))
     exact = as_mpf_vector(predicted)
     if len(exact) != len(estimate):
         raise ValueError(f"prediction has {len(exact)} components, the estimate {len(estimate)}")
-    z_crit = float(norm.isf(alpha / (2 * len(estimate))))
+    level = alpha / (2 * len(estimate))
+    z_crit = float(student_t.isf(level, batches - 1) if batches is not None and batches < 30 else norm.isf(level))
     with mpmath.workdps(50):
         deviations = [float(abs(mpmath.mpf(float(e)) - x)) for e, x in zip(estimate, exact)]
     with np.errstate(divide="ignore", invalid="ignore"):

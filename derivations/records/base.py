@@ -10,6 +10,7 @@ from derivations.notation import Equation, Expectation, RegularisedCovariance
 from derivations.registry import (DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record,
                                   Source)
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
+from verify.quantities import CotWeightError, RandomCotRollout, SampleCovarianceSandwich, TrainingGradient
 
 d, n = sp.symbols("d n", positive=True, integer=True)
 Sigma = sp.MatrixSymbol(r"\Sigma", d, d)
@@ -58,8 +59,7 @@ lsa_cot_step = Record(
                 "block_collapse, reads the last column block by block (x and y blocks 0, last entry 1) and rewrites "
                 "X Xᵀ = nS in the w block. cot_step evaluates that derived expression; nothing is typed in."),
     check=DeterministicCheck(
-        quantity="lsa_cot_rollout",
-        params={"d": 3, "n": 5, "k": 4},
+        quantity=RandomCotRollout(d=3, m=5, k=4),
         expected=_step_on_instance,
         control=NegativeControl("the V block with the opposite sign (ŵ_{i+1} = ŵ_i − ṼS(W̃ŵ_i − w*))",
                                 expected=lambda instance: _step_on_instance(instance, sign=-1)),
@@ -98,8 +98,7 @@ wishart_second_moment = Record(
                 "ΣBΣ, the crossed one ΣBᵀΣ/n (a walk backwards through B transposes it) and the one closing a loop "
                 "through B gives tr(BΣ)Σ/n."),
     check=MonteCarloCheck(
-        quantity="sample_covariance_sandwich",
-        params=lambda: {"B": _SBS_B, "Sigma": _SBS_SIGMA, "n": _SBS_N},
+        quantity=SampleCovarianceSandwich(B=_SBS_B, Sigma=_SBS_SIGMA, m=_SBS_N),
         expected=lambda: _sbs_evaluate(_SBS_B, _SBS_SIGMA, _SBS_N),
         control=NegativeControl("the printed form (n−1)/n ΣBΣ + (2ΣBΣ + tr(ΣB)Σ)/n, which holds only for symmetric B",
                                 expected=lambda: _sbs_printed(_SBS_B, _SBS_SIGMA, _SBS_N)),
@@ -116,8 +115,9 @@ _PRE_SIGMA = sp.diag(1, half, quarter)
 _PRE_N = 20
 
 
-def _gradient_params(V_tilde) -> dict:
-    return {"Sigma": _PRE_SIGMA, "n": _PRE_N, "V_tilde": V_tilde}
+def _training_gradient(V_tilde) -> TrainingGradient:
+    """The simulated pretraining gradient at Ṽ (a zero-argument callable, evaluated when the check runs)."""
+    return TrainingGradient.single_task(_PRE_SIGMA, _PRE_N, V_tilde)
 
 
 gamma_star = Record(
@@ -140,11 +140,10 @@ gamma_star = Record(
                 "Γ = (1 + 1/n)Σ + tr(Σ)/n·I for symbolic diagonal Σ, dense rational Σ with symbolic n, and random "
                 "rational SPD Σ; gradient_flow integrates dṼ/dt = −∇L with solve_ivp and lands on Ṽ*."),
     check=MonteCarloCheck(
-        quantity="pretraining_gradient",
-        params=lambda: _gradient_params(pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)),
+        quantity=_training_gradient(lambda: pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)),
         expected=lambda: sp.zeros(3, 3),
         control=NegativeControl("the un-regularised preconditioner Ṽ = −Σ⁻¹ is stationary",
-                                params=lambda: _gradient_params(-_PRE_SIGMA.inv())),
+                                quantity=_training_gradient(lambda: -_PRE_SIGMA.inv())),
         tolerance=0.05,
         samples=400_000,
     ),
@@ -173,9 +172,8 @@ pretraining_min_error = Record(
     derivation=("The derived one-step error evaluated at the solved stationary point Ṽ* (exact rational for rational "
                 "Σ); the tests confirm it equals d − tr(Γ⁻¹Σ), e.g. 376/637 at Σ = diag(1, 1/2, 1/4), n = 20."),
     check=MonteCarloCheck(
-        quantity="lsa_weight_error",
-        params=lambda: {"Sigma": _PRE_SIGMA, "n": _PRE_N,
-                        "V_tilde": pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)},
+        quantity=CotWeightError.single(_PRE_SIGMA, _PRE_N,
+                                       lambda: pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)),
         expected=lambda: pretraining.minimal_error(_PRE_SIGMA, _PRE_N),
         control=NegativeControl("Γ without the (1 + 1/n) factor: d − tr((Σ + tr(Σ)/n·I)⁻¹Σ)",
                                 expected=lambda: _min_error_ridge_typo(_PRE_SIGMA, _PRE_N)),
@@ -193,10 +191,10 @@ def _isotropic_value(d_, n_):
     return D.minimal_error.subs({D.d: prompt_length(d_, "d"), D.n: prompt_length(n_)})
 
 
-def _isotropic_params() -> dict:
+def _isotropic_preconditioner() -> sp.Matrix:
+    """Ṽ = −c*I at the derived step c* = n/(n + d + 1)."""
     D = pretraining.isotropic_derivation()
-    c = D.c_star.subs({D.d: _ISO_D, D.n: _ISO_N})
-    return {"Sigma": sp.eye(_ISO_D), "n": _ISO_N, "V_tilde": -c * sp.eye(_ISO_D)}
+    return -D.c_star.subs({D.d: _ISO_D, D.n: _ISO_N}) * sp.eye(_ISO_D)
 
 
 no_cot_isotropic_error = Record(
@@ -215,8 +213,7 @@ no_cot_isotropic_error = Record(
                 "d − 2cd + c²d(n + d + 1)/n; its stationary point is c* = n/(n + d + 1) (Mahankali et al.) and the "
                 "minimum d(d + 1)/(n + d + 1) (Huang–Wang–Lee)."),
     check=MonteCarloCheck(
-        quantity="lsa_weight_error",
-        params=_isotropic_params,
+        quantity=CotWeightError.single(sp.eye(_ISO_D), _ISO_N, _isotropic_preconditioner),
         expected=lambda: _isotropic_value(_ISO_D, _ISO_N),
         control=NegativeControl("the asymptotic form d²/n", expected=lambda: sp.Rational(_ISO_D ** 2, _ISO_N)),
         tolerance=0.05,

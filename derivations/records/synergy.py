@@ -11,6 +11,7 @@ from derivations.notation import Equation, Expectation, FrobeniusNormSquared
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
 from derivations.weight_error import frobenius_error, one_step_error
+from verify.quantities import CotWeightError, SampleCovarianceFrobenius
 
 d, n = sp.symbols("d n", positive=True, integer=True)
 Sigma = sp.MatrixSymbol(r"\Sigma", d, d)
@@ -60,8 +61,7 @@ lemma_a1 = Record(
                 "E[S²] = (1 + 1/n)Σ² + tr(Σ)Σ/n. The tests prove it equal to the statement for a general symbolic "
                 "2×2 A and Σ, and unequal to the proof's coefficient-2 line."),
     check=MonteCarloCheck(
-        quantity="frobenius_I_plus_AS",
-        params=lambda: {"A": _A1_A, "Sigma": _A1_SIGMA, "n": _A1_N},
+        quantity=SampleCovarianceFrobenius(A=_A1_A, Sigma=_A1_SIGMA, m=_A1_N),
         expected=lambda: _lemma_a1(_A1_A, _A1_SIGMA, _A1_N),
         control=NegativeControl("the proof's last line: coefficient 2 on the tr(AΣAᵀ) tr Σ term",
                                 expected=lambda: _statement_value(_A1_A, _A1_SIGMA, _A1_N, coefficient=2)),
@@ -80,6 +80,7 @@ _P51_N = 5                                         # test prompt length
 
 
 def _p51_setting() -> dict:
+    """The evaluate() parameters of the check: the pretrained Ṽ = −Γ₀⁻¹ tested on Σ₀ + Δ with n = 5 examples."""
     V_pre = pretraining.stationary_preconditioner(_P51_SIGMA0, _P51_N0)
     return {"Sigma": _P51_SIGMA0 + _P51_DELTA, "n": _P51_N, "V_tilde": V_pre}
 
@@ -104,8 +105,8 @@ prop_51 = Record(
     derivation=("The one-step error of the LSA from the derived recursion (ŵ − w* = −(I + ṼS)w*), integrated by "
                 "the Wick engine; identical to Lemma A.1 with A = Ṽ (a property test checks this)."),
     check=MonteCarloCheck(
-        quantity="lsa_weight_error",
-        params=_p51_setting,
+        quantity=CotWeightError.single(_P51_SIGMA0 + _P51_DELTA, _P51_N,
+                                       lambda: pretraining.stationary_preconditioner(_P51_SIGMA0, _P51_N0)),
         expected=lambda: _prop_51(**_p51_setting()),
         control=NegativeControl("the pretraining length n₀ = 20 in the 1/n term instead of the test length 5",
                                 expected=lambda: _statement_value(_p51_setting()["V_tilde"], _p51_setting()["Sigma"],

@@ -8,6 +8,8 @@ under-represented in training).
 
 from __future__ import annotations
 
+from functools import partial
+
 import sympy as sp
 
 from derivations import pretraining, test_time
@@ -18,6 +20,7 @@ from derivations.registry import (DeterministicCheck, MonteCarloCheck, NegativeC
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
 from derivations.weight_error import cot_weight_error
 from icl_errors import InputError
+from verify.quantities import CotWeightError, PromptGroup, PseudoNewtonRollout, SGDTrainedPreconditioner
 
 R = sp.Rational
 d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
@@ -46,11 +49,12 @@ def trained(n_train: int) -> sp.Matrix:
     return pretraining.stationary_preconditioner(TRAINING, n_train)
 
 
-def curve_params(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], m_test: int,
-                 design: str) -> dict:
-    """Parameters of the simulated quantity ``lsa_cot_error_curves`` for trained models of the given lengths."""
-    return {"Sigma": Sigma, "m": m_test, "V_tildes": sp.Matrix.vstack(*(trained(nn) for nn in lengths)),
-            "ks": list(ks), "design": design}
+def error_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], m_test: int,
+                 design: str) -> CotWeightError:
+    """The simulated errors ‖ŵ_k − w‖² of the trained models of the given training lengths, every k in ``ks``, on
+    the same test prompts of m_test examples from N(0, Σ) (columns: model by model, k by k)."""
+    return CotWeightError(Sigma, (PromptGroup(m_test, tuple(partial(trained, nn) for nn in lengths), ks),),
+                          design=design)
 
 
 def limit_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...]) -> list[sp.Expr]:
@@ -88,13 +92,12 @@ thm_31 = Record(
                 "prove ‖E[Ṽ_150] − Ṽ*‖ below 1e-3, so Polyak averages over steps 150..300 have mean Ṽ* up to "
                 "that transient. Distance against steps and batch size: `icl-theory figures tts-training-convergence`."),
     check=MonteCarloCheck(
-        quantity="sgd_trained_preconditioner",
-        params=lambda: dict(_SGD),
+        quantity=SGDTrainedPreconditioner(**_SGD),
         expected=lambda: trained(10),
         control=NegativeControl("the un-regularised Newton preconditioner −Λ⁻¹",
                                 expected=lambda: -TRAINING.inv()),
         tolerance=0.1,
-        samples=80,
+        samples=80 * _SGD["steps"] * _SGD["prompts_per_step"],   # 80 SGD runs of 300 steps × 32 prompts
     ),
 )
 
@@ -140,8 +143,7 @@ prop_32 = Record(
                 "Ṽ = −Γ⁻¹ (Thm 3.1), W̃ = I, w ↦ 1, ŵ_0 = 0; the tests prove the result equals 1 − (1 − Γ⁻¹S)^k for "
                 "k ≤ 6. The one-step form is the derived step itself: ŵ + ṼS(W̃ŵ − w) = ŵ − Γ⁻¹S(ŵ − w)."),
     check=DeterministicCheck(
-        quantity="pseudo_newton_rollout",
-        params={"d": 3, "m": 6, "k": 5},
+        quantity=PseudoNewtonRollout(d=3, m=6, k=5),
         expected=_pseudo_newton_on_instance,
         control=NegativeControl("the exponent off by one, ŵ_k = (I − (I − Γ⁻¹S)^{k+1})w (reading the paper's "
                                 "w_{k+1} as k + 1 steps)",
@@ -177,8 +179,7 @@ thm_33 = Record(
                 "and more at n = 100 (tests/test_test_time.py). Check: Gaussian test prompts with m = 10 against the "
                 "exact finite-m value; control the m → ∞ value, which misses the variance term."),
     check=MonteCarloCheck(
-        quantity="lsa_weight_error",
-        params=lambda: {"Sigma": TRAINING, "n": _T33["m"], "V_tilde": trained(_T33["n"])},
+        quantity=CotWeightError.single(TRAINING, _T33["m"], partial(trained, _T33["n"])),
         expected=lambda: test_time.direct_icl_error(TRAINING, _T33["n"], _T33["m"]),
         control=NegativeControl("the m → ∞ value ‖I − Γ⁻¹Λ‖²_F (the finite-m variance term dropped)",
                                 expected=lambda: test_time.limit_error(TRAINING, _T33["n"], TRAINING, 1)),
@@ -224,8 +225,7 @@ cor_35 = Record(
                 "rejected as a value: it is tight only for isotropic Λ. Curves for n = 10, 20, 30 with simulated points: "
                 "`icl-theory figures tts-scaling-law`."),
     check=MonteCarloCheck(
-        quantity="lsa_cot_error_curves",
-        params=lambda: curve_params(TRAINING, (_C35["n"],), _C35["ks"], _C35["m"], "gaussian"),
+        quantity=error_curves(TRAINING, (_C35["n"],), _C35["ks"], _C35["m"], "gaussian"),
         expected=_c35_finite_m,
         control=NegativeControl("the printed bound d(1 + n/(1 + Hard))^{−2k} taken as the value",
                                 expected=lambda: [test_time.scaling_law_bound(TRAINING, _C35["n"], kk)
@@ -265,11 +265,10 @@ rem_41 = Record(
                 "ρ(P) = max|1 − μ| > 1 iff μ_max > 2 iff 2Γ − Σ is not PSD (derivations.test_time.overthinks, exact). "
                 "Then ‖P^k‖²_F ≥ ρ^{2k} → ∞: more test-time steps eventually hurt; if ρ < 1 the error tends to 0. "
                 "Check: m → ∞ is simulated by test prompts whose sample covariance equals Σ exactly "
-                "(X = √m Σ^{1/2}Qᵀ, Q random orthonormal; verify/cot_quantities.py), the LSA rolled out unchanged; "
+                "(X = √m Σ^{1/2}Qᵀ, Q random orthonormal; verify/quantities.py), the LSA rolled out unchanged; "
                 "at finite m the error is larger and rises earlier."),
     check=MonteCarloCheck(
-        quantity="lsa_cot_error_curves",
-        params=lambda: curve_params(MISALIGNED, (_R41["n"],), _R41["ks"], _R41["m"], "exact"),
+        quantity=error_curves(MISALIGNED, (_R41["n"],), _R41["ks"], _R41["m"], "exact"),
         expected=lambda: limit_curves(MISALIGNED, (_R41["n"],), _R41["ks"]),
         control=NegativeControl("the Remark's trace tr((I − Γ^{−1/2}ΣΓ^{−1/2})^{2k}) taken as the error",
                                 expected=lambda: [test_time.remark_trace(TRAINING, _R41["n"], MISALIGNED, kk)
@@ -315,8 +314,7 @@ claim_1 = Record(
                 "tts:rem-4.1); the control, an error that does not fall with k, is rejected. The n*(k, ε) curves: "
                 "`icl-theory figures tts-scaling-law`."),
     check=MonteCarloCheck(
-        quantity="lsa_cot_error_curves",
-        params=lambda: curve_params(TRAINING, _C1["lengths"], _C1["ks"], _C1["m"], "exact"),
+        quantity=error_curves(TRAINING, _C1["lengths"], _C1["ks"], _C1["m"], "exact"),
         expected=lambda: limit_curves(TRAINING, _C1["lengths"], _C1["ks"]),
         control=NegativeControl("no test-time scaling: the error of each n stays at its k = 1 value",
                                 expected=lambda: [test_time.limit_error(TRAINING, nn, TRAINING, 1)
@@ -357,8 +355,7 @@ claim_2 = Record(
                 "30 with simulated points (also Gaussian prompts, m = 500, where the rise comes earlier): "
                 "`icl-theory figures tts-overthinking`."),
     check=MonteCarloCheck(
-        quantity="lsa_cot_error_curves",
-        params=lambda: curve_params(ISOTROPIC, _C2["lengths"], _C2["ks"], _C2["m"], "exact"),
+        quantity=error_curves(ISOTROPIC, _C2["lengths"], _C2["ks"], _C2["m"], "exact"),
         expected=lambda: limit_curves(ISOTROPIC, _C2["lengths"], _C2["ks"]),
         control=NegativeControl("the matched-covariance prediction (Σ = Λ): more thinking always helps",
                                 expected=lambda: limit_curves(TRAINING, _C2["lengths"], _C2["ks"])),

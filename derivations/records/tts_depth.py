@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import sympy as sp
 
 from derivations import finite_cot, test_time
@@ -10,6 +12,7 @@ from derivations.convention import JAVANMARD
 from derivations.notation import Equation, Expectation, FrobeniusNormSquared
 from derivations.pretraining import gamma_closed_form
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
+from verify.quantities import CotWeightError, PromptGroup
 
 d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
 Sigma_train = sp.MatrixSymbol(r"\Lambda", d, d)
@@ -82,8 +85,7 @@ exact_cot_error = Record(
         "value 0.154; the verifier sizes the sample from the exact variance 101.57 (finite_cot.cot_error_variance, "
         "standard deviation 10.08): z*·SE ≤ 0.8 × tolerance needs 240 240 prompts."),
     check=MonteCarloCheck(
-        quantity="lsa_weight_error",
-        params=lambda: {"Sigma": _EX_TEST, "n": _EX_M, "V_tilde": _v_tilde(_N), "k": _EX_K},
+        quantity=CotWeightError.single(_EX_TEST, _EX_M, partial(_v_tilde, _N), _EX_K),
         expected=lambda: finite_cot.cot_error(_LAMBDA, _N, _EX_TEST, _EX_M, _EX_K),
         control=NegativeControl("the m → ∞ value ‖(I − Γ⁻¹Σ)^k‖²_F (the paper's asymptotic regime) at m = 10",
                                 expected=lambda: test_time.limit_error(_LAMBDA, _N, _EX_TEST, _EX_K)),
@@ -100,11 +102,9 @@ _DEPTH_POINTS = ((40, 8, (1, 2)), (20, 6, (1, 2)),            # k* = 1
                  (20, 100, (1, 2, 3)), (5, 100, (1, 2, 3)))     # argmin at the cap 12: unbounded as m → ∞
 
 
-def _depth_params() -> dict:
-    return {"Sigma": _LAMBDA, "V_tildes": [_v_tilde(n_).tolist() for n_, _, _ in _DEPTH_POINTS],
-            "m": [m_ for _, m_, _ in _DEPTH_POINTS],
-            "point": [i for i, (_, _, ks) in enumerate(_DEPTH_POINTS) for _ in ks],
-            "k": [k_ for _, _, ks in _DEPTH_POINTS for k_ in ks]}
+def _depth_profile_quantity() -> CotWeightError:
+    """The simulated errors at every (point, k): each point draws its own prompts of its m, with its trained Ṽ."""
+    return CotWeightError(_LAMBDA, tuple(PromptGroup(m_, (partial(_v_tilde, n_),), ks) for n_, m_, ks in _DEPTH_POINTS))
 
 
 def _depth_profile(limit: bool) -> sp.Matrix:
@@ -157,8 +157,7 @@ optimal_depth_record = Record(
         "deviation 17.1, so 320 000 prompts give SE ≈ 0.03 and a resolution ≈ 0.14 < 0.25; batch means can still "
         "under-estimate the SE of such a tail, which the margin absorbs."),
     check=MonteCarloCheck(
-        quantity="lsa_depth_profile",
-        params=_depth_params,
+        quantity=_depth_profile_quantity(),
         expected=lambda: _depth_profile(limit=False),
         control=NegativeControl("the m → ∞ profile (errors decreasing in k, k* unbounded) at the same points",
                                 expected=lambda: _depth_profile(limit=True)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import sympy as sp
@@ -14,6 +15,7 @@ from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Re
 from derivations.validation import cot_steps, exact_covariance, prompt_length
 from derivations.weight_error import cot_weight_error
 from icl_errors import InputError
+from verify.quantities import CotWeightError, PromptGroup, TrainingGradient
 
 R = sp.Rational
 d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
@@ -73,9 +75,9 @@ def_hardness = Record(
                 "eigenvalues; e.g. 16 for diag(1, 1/2, 1/10)). The check: Λ = diag(1, 1/2, 1/10), n = 20, m = 100 "
                 "test examples; exact per-direction errors 0.0336, 0.0588, 0.2608 (limits 0.0132, 0.0301, 0.2111)."),
     check=MonteCarloCheck(
-        quantity="lsa_direction_errors",
-        params=lambda: {"Sigma": _H_LAMBDA, "n": _H_M,
-                        "V_tilde": pretraining.stationary_preconditioner(_H_LAMBDA, _H_N), "k": 1},
+        quantity=CotWeightError.single(_H_LAMBDA, _H_M,
+                                       lambda: pretraining.stationary_preconditioner(_H_LAMBDA, _H_N),
+                                       per_direction=True),
         expected=lambda: _hardness_evaluate(_H_LAMBDA, _H_N, _H_M),
         control=NegativeControl("the strongest direction learnt worst (the per-direction errors in reverse order)",
                                 expected=lambda: sp.Matrix(list(reversed(_hardness_evaluate(_H_LAMBDA, _H_N,
@@ -102,9 +104,10 @@ def _multitask_evaluate(Lambdas, ns, weights):
     return multitask.multitask_preconditioner(_tasks_from(Lambdas, ns), list(weights))
 
 
-def _mixture_params(V_tilde) -> dict:
-    return {"Sigmas": [sp.Matrix(t.Lambda) for t in _MT_TASKS], "ns": [t.n for t in _MT_TASKS],
-            "weights": list(_MT_WEIGHTS), "V_tilde": V_tilde}
+def _mixture_gradient(V_tilde) -> TrainingGradient:
+    """The simulated per-prompt gradient at Ṽ (a zero-argument callable) on prompts of the mixture."""
+    return TrainingGradient(tuple(sp.Matrix(t.Lambda) for t in _MT_TASKS), tuple(t.n for t in _MT_TASKS), V_tilde,
+                            tuple(float(w) for w in _MT_WEIGHTS))
 
 
 def _multitask_statement():
@@ -137,13 +140,12 @@ multitask_optimum = Record(
                 "agree. verify.mixture_training.train_on_mixture (SGD on the simulated LSA with mixed prompts) "
                 "converges to it (tests/test_tasks_training.py)."),
     check=MonteCarloCheck(
-        quantity="mixture_value_gradient",
-        params=lambda: _mixture_params(multitask.multitask_preconditioner(_MT_TASKS, _MT_WEIGHTS)),
+        quantity=_mixture_gradient(lambda: multitask.multitask_preconditioner(_MT_TASKS, _MT_WEIGHTS)),
         expected=lambda: sp.zeros(9, 1),
         control=NegativeControl("the preconditioner −Γ(Σπ_ℓΛ_ℓ)⁻¹ of the averaged covariance (the paper's QP "
                                 "surrogate's implicit assumption) is stationary",
-                                params=lambda: _mixture_params(multitask.naive_preconditioner(_MT_TASKS,
-                                                                                              _MT_WEIGHTS))),
+                                quantity=_mixture_gradient(lambda: multitask.naive_preconditioner(_MT_TASKS,
+                                                                                                  _MT_WEIGHTS))),
         tolerance=0.05,
         samples=200_000,
     ),
@@ -188,11 +190,15 @@ def _prop43_expected() -> sp.Matrix:
     return _exact_errors(_prop43_models(), task_selection.power_law_spectrum(_SEL_ALPHA), _SEL_M, 1)
 
 
-def _models_params(weight_sets, k_) -> dict:
-    tasks = task_selection.experiment_tasks()
-    return {"Sigma": task_selection.power_law_spectrum(_SEL_ALPHA), "n": _SEL_M, "k": k_,
-            "V_tildes": [multitask.multitask_preconditioner(tasks, task_selection.rational_weights(w))
-                         for w in weight_sets]}
+def _models_test_error(weight_sets: Callable[[], list], k_: int) -> CotWeightError:
+    """The simulated test errors, on the same prompts of the test task, of the models trained on each mixture of
+    ``weight_sets()`` (evaluated when the check runs)."""
+    def models() -> tuple[sp.Matrix, ...]:
+        tasks = task_selection.experiment_tasks()
+        return tuple(multitask.multitask_preconditioner(tasks, task_selection.rational_weights(w))
+                     for w in weight_sets())
+
+    return CotWeightError(task_selection.power_law_spectrum(_SEL_ALPHA), (PromptGroup(_SEL_M, models, (k_,)),))
 
 
 def _prop43_statement():
@@ -239,8 +245,7 @@ prop_43 = Record(
                 "true optimum, the QP's mixture and the best mixture with hard mass ≤ 1/2 ((0, 0, 1/2, 1/2)); exact "
                 "errors 0.1748, 0.2851 and 0.2041."),
     check=MonteCarloCheck(
-        quantity="lsa_models_test_error",
-        params=lambda: _models_params(_prop43_models(), 1),
+        quantity=_models_test_error(_prop43_models, 1),
         expected=_prop43_expected,
         control=NegativeControl("the best mixture with at most half its mass on hard tasks is as good as the "
                                 "optimum (its error set to the optimum's)",
@@ -317,9 +322,8 @@ claim_3 = Record(
                 "(icl-theory figures) shows these and the error against k for the three mixtures (exact m → ∞ and "
                 "simulated m = 1000)."),
     check=MonteCarloCheck(
-        quantity="lsa_models_test_error",
-        params=lambda: _models_params(_claim_models(task_selection.power_law_spectrum(_SEL_ALPHA), _CLAIM_K),
-                                      _CLAIM_K),
+        quantity=_models_test_error(lambda: _claim_models(task_selection.power_law_spectrum(_SEL_ALPHA), _CLAIM_K),
+                                    _CLAIM_K),
         expected=_claim_expected,
         control=NegativeControl("the easy-only mixture is at least as good as the selected one (its error set to "
                                 "the selected mixture's)",

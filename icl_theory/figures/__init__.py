@@ -1,4 +1,4 @@
-"""Figures by name: each figure module exposes ``FIGURES``, a dict name -> function(out_dir) -> written paths.
+"""Figures by name: each module of this package (except ``output``) exposes ``FIGURES``, a dict name -> function(out_dir) -> written paths.
 
 A figure function writes its data (CSV or JSON, so the numbers outlive the picture) and a matplotlib PNG into
 ``out_dir``; the numbers come from derivations/ (exact) or verify/ (simulation), never from this package.
@@ -7,22 +7,24 @@ A figure function writes its data (CSV or JSON, so the numbers outlive the pictu
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
 from icl_errors import InputError
 
-FIGURE_MODULES = ("icl_theory.figures.test_time", "icl_theory.figures.tasks", "icl_theory.figures.depth")
+HELPER_MODULES = ("output",)   # modules of this package that define no figure
 FigureFunction = Callable[[Path], list[Path]]
 
 
 @cache
 def figures() -> dict[str, FigureFunction]:
-    """Every registered figure, in module order."""
+    """Every figure of every module of this package (alphabetical by module)."""
     found: dict[str, FigureFunction] = {}
-    for module in FIGURE_MODULES:
-        found.update(importlib.import_module(module).FIGURES)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        if info.name not in HELPER_MODULES:
+            found.update(importlib.import_module(f"{__name__}.{info.name}").FIGURES)
     return found
 
 

@@ -22,8 +22,7 @@ import sympy as sp
 from derivations import multitask, task_selection
 from icl_theory.figures.output import pyplot, save_png, write_csv
 from verify.mixture_training import train_on_mixture
-from verify.sampling import covariance_root, draw_prompts
-from verify.task_quantities import cot_error_path
+from verify.quantities import CotWeightError, PromptGroup
 
 TEST_ALPHAS = (sp.Rational(1, 5), sp.Rational(2, 5), sp.Rational(3, 5), sp.Rational(4, 5), sp.Integer(1))
 SELECTION_SETTINGS = (("m=20, k=1", 20, 1), ("m=50, k=1", 50, 1), ("m=200, k=1", 200, 1),
@@ -60,16 +59,14 @@ def error_curves() -> dict[str, dict[str, list[float]]]:
     mixtures = {"selected": selected, "uniform": np.full(4, 0.25), "easy-only": np.array([0.5, 0.0, 0.5, 0.0])}
     numeric = multitask.NumericMixture.of(tasks)
     Sigma_f = np.array(Sigma, dtype=float)
-    root = covariance_root(Sigma_f)
     curves = {}
     for name, weights in mixtures.items():
         objectives = [task_selection.TrueObjective(numeric, Sigma_f, k) for k in CURVE_KS]
         V = numeric.preconditioner(weights)
         rng = np.random.default_rng(SEED)
-        chunks = [draw_prompts(rng, root, SIM_M, SIM_PROMPTS // 4) for _ in range(4)]
-        values = np.concatenate([np.sum(cot_error_path(p, V, max(SIM_KS)) ** 2, axis=2) for p in chunks])
-        simulated = [(float(values[:, k - 1].mean()), float(values[:, k - 1].std(ddof=1) / np.sqrt(len(values))))
-                     for k in SIM_KS]
+        quantity = CotWeightError(Sigma_f, (PromptGroup(SIM_M, (V,), tuple(SIM_KS)),))
+        values = np.concatenate([quantity.draw(rng, SIM_PROMPTS // 4) for _ in range(4)])
+        simulated = [(float(column.mean()), float(column.std(ddof=1) / np.sqrt(len(column)))) for column in values.T]
         curves[name] = {"weights": weights.tolist(), "exact_limit": [f(weights) for f in objectives],
                         "simulated_mean": [s[0] for s in simulated], "simulated_se": [s[1] for s in simulated]}
     return curves

@@ -27,7 +27,7 @@ import sympy as sp
 from derivations import test_time
 from derivations.records.tts import ISOTROPIC, TRAINING, trained
 from icl_theory.figures.output import pyplot, save_png, write_csv
-from verify.cot_quantities import lsa_cot_error_curves
+from verify.quantities import CotWeightError, PromptGroup
 from verify.runner import numeric
 from verify.training import train_lsa
 
@@ -41,11 +41,11 @@ EXACT_M = 8
 def simulate_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], design: str, m: int,
                     prompts: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean and SE (20 batch means) of the simulated ‖ŵ_k − w‖², shape (len(lengths), len(ks)) each."""
-    params = {"Sigma": numeric(Sigma), "m": m, "ks": list(ks), "design": design,
-              "V_tildes": np.vstack([numeric(trained(n)) for n in lengths])}
+    quantity = CotWeightError(Sigma, (PromptGroup(m, tuple(trained(n) for n in lengths), ks),), design=design)
+    quantity = quantity.resolved()
     batches = 20
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batches)]
-    means = np.array([lsa_cot_error_curves(params, rng, max(1, prompts // batches)).mean(axis=0) for rng in rngs])
+    means = np.array([quantity.draw(rng, max(1, prompts // batches)).mean(axis=0) for rng in rngs])
     shape = (len(lengths), len(ks))
     return means.mean(axis=0).reshape(shape), (means.std(axis=0, ddof=1) / np.sqrt(batches)).reshape(shape)
 
