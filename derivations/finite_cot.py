@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import reduce
+from math import comb
 
 import flint
 import sympy as sp
@@ -188,10 +189,26 @@ class _Engine:
         return coefficients
 
 
+MONOMIAL_LIMIT = 5_000_000   # polynomials in the d(d+1)/2 entries of T of degree ≤ 2k (4k for the variance)
+STEPS_LIMIT = 40             # and the degree itself: k = 40 at d = 2 (9·10⁴ monomials of degree 80) takes 15 s
+
+
+def affordable(d: int, degree: int, name: str, k: int) -> None:
+    """InputError unless the degree-``degree`` polynomial in the d(d+1)/2 entries of T has at most MONOMIAL_LIMIT
+    monomials, C(d(d+1)/2 + degree, degree): the engine's time and memory grow with that count (measured: 0.6·10⁶ at
+    d = 4, k = 6 took 13 s; 4.3·10⁶ at d = 6, k = 4 took 27 s)."""
+    count = comb(d * (d + 1) // 2 + degree, degree)
+    if count > MONOMIAL_LIMIT:
+        raise InputError(f"{name} = {k} at d = {d} needs polynomials with {count:,} monomials, above the limit "
+                         f"{MONOMIAL_LIMIT:,} (derivations.finite_cot.MONOMIAL_LIMIT); use a smaller {name} or d")
+
+
 def cot_errors(Sigma_train, n, Sigma_test, m, k_max: int) -> list[sp.Expr]:
     """[E‖e_0‖², ..., E‖e_{k_max}‖²] exact (rationals for numeric n, m; expressions for symbolic ones)."""
-    k_max = cot_steps(k_max, "k_max")
-    engine = _Engine(cot_problem(Sigma_train, n, Sigma_test, m))
+    k_max = cot_steps(k_max, "k_max", maximum=STEPS_LIMIT)
+    problem = cot_problem(Sigma_train, n, Sigma_test, m)
+    affordable(problem.d, 2 * k_max, "k_max", k_max)
+    engine = _Engine(problem)
     return [_simplified(engine.expectation(engine.squared_norm(M), 2 * k))
             for k, M in enumerate(engine.powers(k_max))]
 
@@ -201,8 +218,9 @@ def cot_error_coefficients(Sigma_train, n, Sigma_test, k_max: int) -> list[list[
 
     The error is a polynomial in 1/m (the Wishart MGF's coefficients are); c_{k,0} is the m → ∞ value.
     """
-    k_max = cot_steps(k_max, "k_max")
+    k_max = cot_steps(k_max, "k_max", maximum=STEPS_LIMIT)
     problem = cot_problem(Sigma_train, n, Sigma_test, sp.Dummy("m", positive=True))
+    affordable(problem.d, 2 * k_max, "k_max", k_max)
     if not problem.n.is_number:
         raise InputError("cot_error_coefficients needs a numeric n")
     engine = _Engine(problem)
@@ -211,13 +229,15 @@ def cot_error_coefficients(Sigma_train, n, Sigma_test, k_max: int) -> list[list[
 
 def cot_error(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """E‖e_k‖² = E tr[(I − Γ⁻¹S)^k (I − SΓ⁻¹)^k], exact."""
-    return cot_errors(Sigma_train, n, Sigma_test, m, cot_steps(k))[-1]
+    return cot_errors(Sigma_train, n, Sigma_test, m, cot_steps(k, maximum=STEPS_LIMIT))[-1]
 
 
 def cot_error_second_moment(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """E‖e_k‖⁴ (over S and w*), exact: a degree-4k moment of S."""
-    k = cot_steps(k)
-    engine = _Engine(cot_problem(Sigma_train, n, Sigma_test, m))
+    k = cot_steps(k, maximum=STEPS_LIMIT)
+    problem = cot_problem(Sigma_train, n, Sigma_test, m)
+    affordable(problem.d, 4 * k, "k", k)
+    engine = _Engine(problem)
     *_, M = engine.powers(k)
     return _simplified(engine.expectation(engine.fourth_moment_integrand(M), 4 * k))
 

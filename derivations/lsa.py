@@ -26,6 +26,7 @@ import sympy as sp
 from sympy import BlockMatrix, MatrixSymbol, OneMatrix, ZeroMatrix, block_collapse
 
 from derivations.spoly import SPoly
+from derivations.validation import SYMBOLIC_STEPS_LIMIT, cot_steps
 
 d, n, i = sp.symbols("d n i", positive=True, integer=True)
 X = MatrixSymbol("X", d, n)
@@ -129,8 +130,7 @@ def error_operator(k: int, V_t, W_t, identity) -> SPoly:
     Obtained by running the derived step on SPoly values (ŵ_i = P_i w*, so w* ↦ I and ŵ_0 ↦ 0); E_k = P_k − I.
     For W̃ = I this is −(I + Ṽ S)^k (2603.01293 Prop. 6.1).
     """
-    if k < 0:
-        raise ValueError(f"the number of CoT steps k must be ≥ 0, got {k}")
+    k = cot_steps(k, maximum=SYMBOLIC_STEPS_LIMIT)
     P = SPoly([])
     target = SPoly.constant(identity)
     S_poly = SPoly.sample_covariance(identity)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derivations.finite_cot import cot_errors
+from derivations.finite_cot import STEPS_LIMIT, cot_errors
 from derivations.validation import cot_steps
 from icl_errors import InputError
 
@@ -47,9 +47,9 @@ class OptimalDepth:
 
 def optimal_depth(Sigma_train, n, Sigma_test, m, cap: int = 12) -> OptimalDepth:
     """k* = argmin_{1≤k≤cap} E‖e_k‖² (the smallest k on ties), exact; numeric n and m only."""
-    cap = cot_steps(cap, "cap")
-    if cap < 2:
-        raise InputError(f"cap must be at least 2, got {cap}")
+    if not (isinstance(cap, int) or getattr(cap, "is_Integer", False)) or cap < 2:
+        raise InputError(f"cap must be an integer ≥ 2, got {cap!r}")
+    cap = cot_steps(cap, "cap", maximum=STEPS_LIMIT)
     errors = cot_errors(Sigma_train, n, Sigma_test, m, cap)
     if not all(e.is_Rational for e in errors):
         raise InputError("optimal_depth needs numeric n and m")

@@ -31,7 +31,7 @@ from derivations import lsa
 from derivations.hardness import hardness
 from derivations.moments import MatrixLike, expected_chain
 from derivations.pretraining import gamma_star, population_gradient, stationary_preconditioner
-from derivations.validation import cot_steps, exact_covariance, exact_scalar, prompt_length
+from derivations.validation import SYMBOLIC_STEPS_LIMIT, cot_steps, exact_covariance, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
 from icl_errors import InputError
 
@@ -73,7 +73,7 @@ def pseudo_newton_polynomial(k: int) -> tuple[sp.Expr, sp.Expr]:
 
     Both are non-commutative polynomials in the symbols Γ⁻¹ and S; the tests prove them equal.
     """
-    k = cot_steps(k)
+    k = cot_steps(k, maximum=SYMBOLIC_STEPS_LIMIT)
     one, w = sp.Integer(1), sp.Integer(0)
     for _ in range(k):
         w = lsa.cot_step(w, one, -G_inv, one, S_nc)
@@ -81,9 +81,9 @@ def pseudo_newton_polynomial(k: int) -> tuple[sp.Expr, sp.Expr]:
 
 
 def pseudo_newton_estimate(Gamma_inverse: sp.Matrix, S: sp.Matrix, w: sp.Matrix, k: int) -> sp.Matrix:
-    """ŵ_k = (I − (I − Γ⁻¹S)^k) w (Prop 3.2)."""
+    """ŵ_k = (I − (I − Γ⁻¹S)^k) w (Prop 3.2), the power taken exactly in python-flint."""
     identity = sp.eye(S.rows)
-    return (identity - (identity - Gamma_inverse * S) ** k) * w
+    return (identity - _power(identity - Gamma_inverse * S, cot_steps(k))) * w
 
 
 def pseudo_newton_iterates(Gamma_inverse: sp.Matrix, S: sp.Matrix, w: sp.Matrix, k: int,

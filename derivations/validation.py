@@ -75,9 +75,20 @@ def prompt_length(value: object, name: str = "n") -> sp.Expr:
     return n
 
 
-def cot_steps(k: object, name: str = "k") -> int:
-    """k as a Python int, or InputError unless it is an integer ≥ 0."""
+# Ceilings on the number of CoT steps, by how the cost grows (measured on 2 cores; a larger k is refused, not run):
+POWER_STEPS_LIMIT = 10_000   # exact matrix powers (I − Γ⁻¹Σ)^k: entries gain a fixed number of bits per step
+#                              (k = 10⁴: 0.3 s, k = 10⁵: 3 s at d = 4)
+SYMBOLIC_STEPS_LIMIT = 12    # non-commutative expansions in S (SPoly): the cost doubles with each step
+#                              (k = 10: 0.2 s, k = 16: 18 s)
+WICK_STEPS_LIMIT = 3         # Wick pairings of E‖E_k w*‖²: (4k − 1)!! of them (k = 3: 10 395, k = 4: 2·10⁶)
+
+
+def cot_steps(k: object, name: str = "k", maximum: int = POWER_STEPS_LIMIT) -> int:
+    """k as a Python int, or InputError unless it is an integer with 0 ≤ k ≤ ``maximum`` (the cost ceiling)."""
     steps = exact_scalar(k, name)
     if not (steps.is_integer and steps >= 0):
         raise InputError(f"{name} must be an integer ≥ 0, got {k!r}")
+    if steps > maximum:
+        raise InputError(f"{name} = {steps} is above the limit {maximum} of this computation (its cost grows with "
+                         f"{name}; see derivations/validation.py)")
     return int(steps)

@@ -15,11 +15,15 @@ import sympy as sp
 from derivations.lsa import error_operator
 from derivations.moments import MatrixLike, identity_like
 from derivations.spoly import SPoly
+from derivations.validation import WICK_STEPS_LIMIT, cot_steps
 
 
 def cot_weight_error(k: int, V_t: MatrixLike, W_t: MatrixLike, Sigma: MatrixLike, n: sp.Expr | int) -> sp.Expr:
-    """E‖ŵ_k − w*‖² for prompts of n examples x ~ N(0, Σ), w* ~ N(0, I), LSA parameters (Ṽ, W̃), ŵ_0 = 0."""
-    E_k = error_operator(k, V_t, W_t, identity_like(Sigma))
+    """E‖ŵ_k − w*‖² for prompts of n examples x ~ N(0, Σ), w* ~ N(0, I), LSA parameters (Ṽ, W̃), ŵ_0 = 0.
+
+    Wick's theorem over the 4k slots of E_k E_kᵀ: k ≤ 3 (validation.WICK_STEPS_LIMIT); finite_cot is the engine for
+    larger k at Ṽ = −Γ⁻¹."""
+    E_k = error_operator(cot_steps(k, maximum=WICK_STEPS_LIMIT), V_t, W_t, identity_like(Sigma))
     return (E_k * E_k.T).expected_trace(Sigma, n)
 
 

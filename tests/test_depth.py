@@ -37,7 +37,7 @@ def test_finite_m_errors_eventually_rise_while_the_limit_decreases():
 
 
 def test_optimal_depth_rejects_bad_input():
-    with pytest.raises(InputError, match="cap must be at least 2"):
+    with pytest.raises(InputError, match="cap must be an integer ≥ 2"):
         optimal_depth(LAMBDA, 20, LAMBDA, 10, cap=1)
     with pytest.raises(InputError, match="numeric n and m"):
         optimal_depth(LAMBDA, 20, LAMBDA, sp.Symbol("m", positive=True), cap=3)
