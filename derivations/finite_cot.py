@@ -34,17 +34,17 @@ import sympy as sp
 
 from derivations.wishart_mgf import (DiagonalWishartMoments, even_part_of_squares, parity_classes,
                                       polynomial_ring, split_by_parity, symmetric_matrix)
-from derivations.pretraining import gamma_closed_form
-from derivations.validation import cot_steps
-from derivations.validation import exact_covariance, prompt_length
-from icl_errors import InputError
+from derivations.pretraining import trained_preconditioner
 
+from derivations.validation import cot_steps, exact_covariance, exact_matrix, prompt_length
+from icl_errors import InputError
 
 @dataclass(frozen=True)
 class CotErrorProblem:
-    """Validated inputs: exact Σ_train, Σ_test, and n, m (positive integers or positive symbols)."""
+    """Validated inputs: the preconditioner G (each step is e ↦ (I − GS)e, G = −Ṽ), exact Σ_test, the number or
+    symbol n that G's entries may depend on, and m (a positive integer or a positive symbol)."""
 
-    Sigma_train: sp.Matrix
+    preconditioner: sp.Matrix
     n: sp.Expr
     Sigma_test: sp.Matrix
     m: sp.Expr
@@ -52,7 +52,6 @@ class CotErrorProblem:
     @property
     def d(self) -> int:
         return self.Sigma_test.rows
-
 
 def cot_problem(Sigma_train, n, Sigma_test, m) -> CotErrorProblem:
     """Check and convert the inputs (InputError naming the problem otherwise)."""
@@ -69,8 +68,19 @@ def cot_problem(Sigma_train, n, Sigma_test, m) -> CotErrorProblem:
     for name, value in (("n", n_), ("m", m_)):
         if not value.is_number and not isinstance(value, sp.Symbol):
             raise InputError(f"{name} must be a positive integer or a single symbol, got {value}")
-    return CotErrorProblem(train, n_, test, m_)
+    return CotErrorProblem(-trained_preconditioner(train, n_), n_, test, m_)
 
+def preconditioner_problem(V_tilde, Sigma_test, m) -> CotErrorProblem:
+    """The problem for any rational Ṽ (not only the pretrained one): steps e ↦ (I + ṼS)e."""
+    V = exact_matrix(V_tilde, "V_tilde")
+    test = exact_covariance(Sigma_test, "Sigma_test")
+    if V.shape != test.shape or not all(x.is_Rational for x in list(V) + list(test)):
+        raise InputError(f"V_tilde ({V.rows}×{V.cols}) and Sigma_test ({test.rows}×{test.cols}) must be rational "
+                         f"matrices of the same shape")
+    m_ = prompt_length(m, "m")
+    if not m_.is_number and not isinstance(m_, sp.Symbol):
+        raise InputError(f"m must be a positive integer or a single symbol, got {m_}")
+    return CotErrorProblem(-V, sp.Integer(1), test, m_)
 
 def _ldl(Sigma: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
     """Σ = L D Lᵀ with L unit lower triangular and D diagonal, exact; InputError unless Σ is positive definite."""
@@ -82,11 +92,9 @@ def _ldl(Sigma: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
         raise InputError("Sigma_test must be positive definite")
     return L, D
 
-
 def _to_fmpq(x: sp.Expr) -> flint.fmpq:
     x = sp.Rational(x)
     return flint.fmpq(int(x.p), int(x.q))
-
 
 def _polynomial_in(expr: sp.Expr, symbol: sp.Symbol | None, ctx, generator):
     """A SymPy polynomial in ``symbol`` (or a rational number) as an element of ``ctx``."""
@@ -95,7 +103,6 @@ def _polynomial_in(expr: sp.Expr, symbol: sp.Symbol | None, ctx, generator):
     coefficients = sp.Poly(expr, symbol).all_coeffs()[::-1]
     return reduce(lambda acc, item: acc + _to_fmpq(item[1]) * generator ** item[0], enumerate(coefficients),
                   ctx.from_dict({}))
-
 
 class _Engine:
     """Everything shared by the errors at several k for one problem: rings, whitened matrices, the Wishart pairing."""
@@ -112,7 +119,7 @@ class _Engine:
         u = gens[-1] if self.m_symbol is not None else flint.fmpq(1) / _to_fmpq(problem.m)
 
         L, D = _ldl(problem.Sigma_test)
-        G = gamma_closed_form(problem.Sigma_train, problem.n).inv()
+        G = problem.preconditioner
         H = (L.T * G * L).applyfunc(sp.cancel)
         self.delta = sp.lcm([sp.fraction(sp.together(h))[1] for h in H])
         H_numerator = (H * self.delta).applyfunc(sp.cancel)
@@ -188,10 +195,8 @@ class _Engine:
             coefficients[j] = sp.Rational(int(c.p), int(c.q)) / self.delta ** power
         return coefficients
 
-
 MONOMIAL_LIMIT = 5_000_000   # polynomials in the d(d+1)/2 entries of T of degree ≤ 2k (4k for the variance)
 STEPS_LIMIT = 40             # and the degree itself: k = 40 at d = 2 (9·10⁴ monomials of degree 80) takes 15 s
-
 
 def affordable(d: int, degree: int, name: str, k: int) -> None:
     """InputError unless the degree-``degree`` polynomial in the d(d+1)/2 entries of T has at most MONOMIAL_LIMIT
@@ -202,16 +207,22 @@ def affordable(d: int, degree: int, name: str, k: int) -> None:
         raise InputError(f"{name} = {k} at d = {d} needs polynomials with {count:,} monomials, above the limit "
                          f"{MONOMIAL_LIMIT:,} (derivations.finite_cot.MONOMIAL_LIMIT); use a smaller {name} or d")
 
-
 def cot_errors(Sigma_train, n, Sigma_test, m, k_max: int) -> list[sp.Expr]:
     """[E‖e_0‖², ..., E‖e_{k_max}‖²] exact (rationals for numeric n, m; expressions for symbolic ones)."""
+    return _errors(cot_problem(Sigma_train, n, Sigma_test, m), k_max)
+
+
+def preconditioned_errors(V_tilde, Sigma_test, m, k_max: int) -> list[sp.Expr]:
+    """[E‖(I + ṼŜ)^k w*‖²]_{k = 0..k_max} for any rational Ṽ (Ŝ from m examples of N(0, Σ_test)), exact."""
+    return _errors(preconditioner_problem(V_tilde, Sigma_test, m), k_max)
+
+
+def _errors(problem: CotErrorProblem, k_max: int) -> list[sp.Expr]:
     k_max = cot_steps(k_max, "k_max", maximum=STEPS_LIMIT)
-    problem = cot_problem(Sigma_train, n, Sigma_test, m)
     affordable(problem.d, 2 * k_max, "k_max", k_max)
     engine = _Engine(problem)
     return [_simplified(engine.expectation(engine.squared_norm(M), 2 * k))
             for k, M in enumerate(engine.powers(k_max))]
-
 
 def cot_error_coefficients(Sigma_train, n, Sigma_test, k_max: int) -> list[list[sp.Rational]]:
     """For k = 0..k_max the exact coefficients c_{k,j} of E‖e_k‖² = Σ_{j<2k} c_{k,j} m^{−j} (numeric n).
@@ -226,11 +237,9 @@ def cot_error_coefficients(Sigma_train, n, Sigma_test, k_max: int) -> list[list[
     engine = _Engine(problem)
     return [engine.inverse_m_coefficients(engine.squared_norm(M), 2 * k) for k, M in enumerate(engine.powers(k_max))]
 
-
 def cot_error(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """E‖e_k‖² = E tr[(I − Γ⁻¹S)^k (I − SΓ⁻¹)^k], exact."""
     return cot_errors(Sigma_train, n, Sigma_test, m, cot_steps(k, maximum=STEPS_LIMIT))[-1]
-
 
 def cot_error_second_moment(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """E‖e_k‖⁴ (over S and w*), exact: a degree-4k moment of S."""
@@ -241,13 +250,11 @@ def cot_error_second_moment(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     *_, M = engine.powers(k)
     return _simplified(engine.expectation(engine.fourth_moment_integrand(M), 4 * k))
 
-
 def cot_error_variance(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """Var ‖e_k‖² = E‖e_k‖⁴ − (E‖e_k‖²)², exact."""
     mean = cot_error(Sigma_train, n, Sigma_test, m, k)
     second = cot_error_second_moment(Sigma_train, n, Sigma_test, m, k)
     return _simplified(second - mean ** 2)
-
 
 def monte_carlo_samples(Sigma_train, n, Sigma_test, m, k: int, standard_error) -> int:
     """Prompts N so that the plain mean of ‖e_k‖² has standard error ≤ ``standard_error``: N = ⌈Var/SE²⌉ (exact Var)."""
@@ -255,7 +262,6 @@ def monte_carlo_samples(Sigma_train, n, Sigma_test, m, k: int, standard_error) -
     if not se > 0:
         raise InputError(f"standard_error must be positive, got {standard_error!r}")
     return max(1, int(sp.ceiling(cot_error_variance(Sigma_train, n, Sigma_test, m, k) / se ** 2)))
-
 
 def _simplified(value: sp.Expr) -> sp.Expr:
     """Exact numbers as they are; expressions in n, m as one factored fraction."""

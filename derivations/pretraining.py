@@ -19,6 +19,7 @@ is the paper's statement, which the tests prove equal to the derived fixed point
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -27,6 +28,7 @@ from scipy.integrate import solve_ivp
 from derivations.moments import MatrixLike, identity_like
 from derivations.validation import exact_covariance, prompt_length
 from derivations.weight_error import one_step_error
+from icl_errors import InputError
 
 
 def preconditioner_symbols(d: int) -> sp.Matrix:
@@ -53,13 +55,39 @@ def stationary_preconditioner(Sigma: MatrixLike, n: sp.Expr | int) -> sp.Matrix:
     unknowns = list(V)
     solution = sp.solve(list(grad), unknowns, dict=True)
     if len(solution) != 1 or set(solution[0]) != set(unknowns):
-        raise ValueError("the stationarity condition has no unique solution (is Sigma singular?)")
+        raise InputError("the covariance is singular: the pretraining stationarity condition has no unique solution")
     return V.xreplace(solution[0]).applyfunc(sp.factor)
+
+
+_SYMBOLIC_N = sp.Symbol("n", positive=True, integer=True)
+_SOLVED_IN_N: dict[sp.ImmutableMatrix, sp.Matrix] = {}
+
+
+def solve_in_symbolic_n(Sigma: MatrixLike) -> None:
+    """Solve Ṽ*(n) once for a symbolic n; later ``trained_preconditioner`` calls at any n substitute into it (a
+    search over many n, such as n*(k, ε), then costs one solve)."""
+    key = sp.ImmutableMatrix(exact_covariance(Sigma))
+    if key not in _SOLVED_IN_N:
+        _SOLVED_IN_N[key] = stationary_preconditioner(key, _SYMBOLIC_N)
+
+
+def trained_preconditioner(Sigma: MatrixLike, n: sp.Expr | int) -> sp.Matrix:
+    """Ṽ* = −Γ⁻¹ of the LSA pretrained on prompts of n examples from N(0, Σ) (2603.01293 eq. 3.7, 2510.03605
+    Thm 3.1): the solved stationarity condition, cached per (Σ, n). The one source of the trained model for the
+    records, the figures and the finite-size engine."""
+    return _trained(sp.ImmutableMatrix(exact_covariance(Sigma)), prompt_length(n))
+
+
+@cache
+def _trained(Sigma: sp.ImmutableMatrix, n: sp.Expr) -> sp.Matrix:
+    if Sigma in _SOLVED_IN_N:
+        return _SOLVED_IN_N[Sigma].subs(_SYMBOLIC_N, n).applyfunc(sp.factor)
+    return stationary_preconditioner(Sigma, n)
 
 
 def gamma_star(Sigma: MatrixLike, n: sp.Expr | int) -> sp.Matrix:
     """Γ = −(Ṽ*)⁻¹ from the solved stationarity condition."""
-    return (-stationary_preconditioner(Sigma, n)).inv().applyfunc(sp.factor)
+    return (-trained_preconditioner(Sigma, n)).inv().applyfunc(sp.factor)
 
 
 def gamma_closed_form(Sigma: MatrixLike, n: sp.Expr | int) -> MatrixLike:
@@ -72,7 +100,7 @@ def gamma_closed_form(Sigma: MatrixLike, n: sp.Expr | int) -> MatrixLike:
 def minimal_error(Sigma: MatrixLike, n: sp.Expr | int) -> sp.Expr:
     """E‖ŵ_1 − w*‖² at Ṽ*, exact (equals d − tr(Γ⁻¹Σ))."""
     Sigma, n = exact_covariance(Sigma), prompt_length(n)
-    return sp.factor(sp.simplify(one_step_error(stationary_preconditioner(Sigma, n), Sigma, n)))
+    return sp.factor(sp.simplify(one_step_error(trained_preconditioner(Sigma, n), Sigma, n)))
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,22 @@ class Record:
 
     def evaluate(self, **params: Any) -> Any:
         """The exact value of the result for the given parameters (exact inputs give exact outputs)."""
+        self._check_parameters(params)
+        return self.evaluator(**params)
+
+    def statement_value(self, part: int = 0, /, **params: Any) -> Any:
+        """The statement itself evaluated at the parameters (part 0 unless told): each parameter's value put in for
+        its symbol and every notation object evaluated (``derivations.notation.evaluate_at``). An equation gives its
+        right-hand side, an inequality its truth with both sides evaluated, a limit its value."""
+        from derivations.notation import Equation, evaluate_at
+
+        self._check_parameters(params)
+        statement = self.statement()
+        chosen = statement[part] if isinstance(statement, (list, tuple)) else statement
+        values = {p.symbol: params[p.name] for p in self.parameters if p.symbol is not None}
+        return evaluate_at(chosen.rhs if isinstance(chosen, Equation) else chosen, values)
+
+    def _check_parameters(self, params: Mapping[str, Any]) -> None:
         known = {p.name for p in self.parameters}
         unknown = sorted(set(params) - known)
         missing = sorted(known - set(params))
@@ -144,7 +160,6 @@ class Record:
             raise InputError(f"{self.id}: unknown parameter(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
         if missing:
             raise InputError(f"{self.id}: missing parameter(s) {', '.join(missing)}")
-        return self.evaluator(**params)
 
     def _repr_latex_(self) -> str:
         return f"$\\textbf{{{self.id}}}\\ ({self.title}):\\quad {self.latex}$"

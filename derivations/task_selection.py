@@ -5,18 +5,15 @@ Candidate tasks ℓ (covariance Λ_ℓ, prompt length n_ℓ) are mixed with prob
 
     F_k(π; Σ) = E‖ŵ_k − w*‖² = ‖E_k(Σ)‖²_F,   E_k(Σ) = −(I + Ṽ(π)Σ)^k = −(I − Γ(π)⁻¹Σ)^k   (the true objective),
 
-obtained by evaluating the derived error operator (``derivations.lsa.error_operator``) at S = Σ. F_k is not convex
+obtained by evaluating the derived error operator at S = Σ (``derivations.test_time.population_error``). F_k is not convex
 in π in general (Ṽ(π) is a ratio of affine maps), so ``optimise_true_objective`` minimises it numerically over Δ from
 several deterministic starts. The paper's tractable surrogate is the convex quadratic program
 
     min_{π ∈ Δ} Q(π) = ‖I − Σ⁻¹ Σ_ℓ π_ℓ Λ_ℓ‖²_F,
 
-which pretends Γ(π) = Σ_ℓπ_ℓΛ_ℓ (n → ∞ and no spread across tasks) and cannot see prompt lengths; it is solved
-exactly (``solve_surrogate_qp``: KKT conditions on every support, exact rationals). Proposition 4.3 (the optimal π
-puts at least half of its mass on hard tasks) is checked by ``hard_mass`` at the numerical optimum of F_k.
-
-The task-selection experiment (four task types (α, B)) is defined here: α is the spectral decay exponent,
-λ_i ∝ i^(−α) normalised to tr Λ = d (larger α: smaller λ_min/tr, harder), B the training prompt length n [R].
+which pretends Γ(π) = Σ_ℓπ_ℓΛ_ℓ (n → ∞ and no spread across tasks) and cannot see prompt lengths
+(``derivations.qp_surrogate``). Proposition 4.3 (the optimal π puts at least half of its mass on hard tasks) is
+checked by ``hard_mass`` at the numerical optimum of F_k. The experiment's task types: ``derivations.settings``.
 """
 
 from __future__ import annotations
@@ -30,70 +27,16 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from derivations.lsa import error_operator
 from derivations.moments import MatrixLike
 from derivations.multitask import NumericMixture, Task
 from derivations.pretraining import preconditioner_symbols
-from derivations.validation import cot_steps, exact_covariance, exact_matrix, exact_scalar, prompt_length
+from derivations.qp_surrogate import solve_surrogate_qp
+from derivations.settings import DIMENSION, HARD_MASK, TASK_TYPES, experiment_tasks, power_law_spectrum
+from derivations.validation import cot_steps, exact_covariance, prompt_length
 from derivations.weight_error import one_step_error
 from icl_errors import InputError
 
-# --- the experiment's task types ----------------------------------------------------------------------------------
-
-DIMENSION = 5
-SPECTRUM_DIGITS = 6
-
-
-@dataclass(frozen=True)
-class TaskType:
-    """A task type (α, B) of the task-selection experiment: decay exponent α, training prompt length B."""
-
-    name: str
-    alpha: sp.Rational
-    B: int
-
-    def task(self, d: int = DIMENSION) -> Task:
-        return Task.of(power_law_spectrum(self.alpha, d), self.B)
-
-    @property
-    def is_hard(self) -> bool:
-        return bool(self.alpha > sp.Rational(1, 2))
-
-
-TASK_TYPES = (TaskType("Easy-Short", sp.Rational(1, 5), 20), TaskType("Hard-Short", sp.Rational(4, 5), 20),
-              TaskType("Easy-Long", sp.Rational(1, 5), 100), TaskType("Hard-Long", sp.Rational(4, 5), 100))
-
-
-HARD_MASK = np.array([t.is_hard for t in TASK_TYPES], dtype=float)
-
-
-def power_law_spectrum(alpha: object, d: int = DIMENSION) -> sp.Matrix:
-    """diag(λ_1..λ_d), λ_i = d·r_i/Σ_j r_j with r_i = i^(−α) rounded to 6 decimals (exact rationals, tr = d)."""
-    alpha = exact_scalar(alpha, "alpha")
-    if not (alpha.is_number and alpha.is_real and alpha >= 0):
-        raise InputError(f"alpha must be a real number ≥ 0, got {alpha}")
-    if int(d) != d or d < 1:
-        raise InputError(f"d must be an integer ≥ 1, got {d}")
-    rounded = [sp.Rational(round(float(sp.Integer(i) ** -alpha) * 10 ** SPECTRUM_DIGITS), 10 ** SPECTRUM_DIGITS)
-               for i in range(1, d + 1)]
-    total = sum(rounded)
-    return sp.diag(*[d * r / total for r in rounded])
-
-
-def experiment_tasks(d: int = DIMENSION) -> list[Task]:
-    return [t.task(d) for t in TASK_TYPES]
-
-
 # --- the true objective ---------------------------------------------------------------------------------------------
-
-
-def population_error(V_tilde: MatrixLike, Sigma: MatrixLike, k: int) -> sp.Expr:
-    """F_k = ‖E_k(Σ)‖²_F, the m → ∞ error after k CoT steps (W̃ = I), exact; from the derived error operator."""
-    V = exact_matrix(V_tilde, "V_tilde")
-    Sigma = exact_covariance(Sigma)
-    identity = sp.eye(V.rows)
-    E = error_operator(cot_steps(k), V, identity, identity).at(Sigma)
-    return sp.factor((E * E.T).trace())
 
 
 @dataclass(frozen=True)
@@ -234,73 +177,3 @@ def select_tasks(Sigma: sp.ImmutableMatrix, k: int) -> Selection:
     return Selection(tuple(best.weights), best.value, tuple(qp), hard_mass(best.weights),
                      sum(q for q, t in zip(qp, TASK_TYPES) if t.is_hard), distance, tuple(capped.weights),
                      capped.value)
-
-
-# --- the paper's quadratic program ----------------------------------------------------------------------------------
-
-
-def surrogate_objective(weights: Sequence[object], covariances: Sequence[MatrixLike], Sigma: MatrixLike) -> sp.Expr:
-    """Q(π) = ‖I − Σ⁻¹ Σ_ℓ π_ℓ Λ_ℓ‖²_F, exact."""
-    Sigma = exact_covariance(Sigma)
-    mixed = sum((exact_scalar(p, "weight") * exact_covariance(L, "Lambda") for p, L in zip(weights, covariances)),
-                sp.zeros(Sigma.rows, Sigma.rows))
-    M = sp.eye(Sigma.rows) - Sigma.inv() * mixed
-    return sp.expand((M * M.T).trace())
-
-
-def _quadratic_form(covariances: Sequence[sp.Matrix], Sigma: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
-    """Q(π) = πᵀGπ − 2bᵀπ + d with G_ℓℓ' = tr(BℓBℓ'ᵀ), b_ℓ = tr(Bℓ), Bℓ = Σ⁻¹Λ_ℓ."""
-    inverse = Sigma.inv()
-    B = [inverse * L for L in covariances]
-    G = sp.Matrix(len(B), len(B), lambda i, j: (B[i] * B[j].T).trace())
-    return G, sp.Matrix([Bi.trace() for Bi in B])
-
-
-def solve_surrogate_qp(covariances: Sequence[MatrixLike], Sigma: MatrixLike) -> list[sp.Rational]:
-    """The exact minimiser of Q over the simplex (KKT on each support; tasks with equal Λ share their mass equally).
-
-    The program sees only the covariances: two tasks with the same Λ_ℓ (e.g. the same α, different B) are one
-    variable for it, and its solution set is a face; we return the point that splits that mass equally.
-    """
-    Sigma = exact_covariance(Sigma)
-    covs = [exact_covariance(L, "Lambda") for L in covariances]
-    if not covs:
-        raise InputError("the quadratic program needs at least one candidate task")
-    distinct: list[sp.Matrix] = []
-    for L in covs:
-        if L.shape != Sigma.shape:
-            raise InputError(f"every Lambda must have the shape of Sigma {Sigma.shape}, got {L.shape}")
-        if L not in distinct:
-            distinct.append(L)
-    G, b = _quadratic_form(distinct, Sigma)
-    q = _active_set_minimiser(G, b)
-    shares = [sum(1 for L in covs if L == D) for D in distinct]
-    return [q[distinct.index(L)] / shares[distinct.index(L)] for L in covs]
-
-
-def _active_set_minimiser(G: sp.Matrix, b: sp.Matrix) -> list[sp.Expr]:
-    """argmin πᵀGπ − 2bᵀπ on the simplex: the support whose KKT point is feasible and dual feasible.
-
-    Enumerates the 2^L − 1 supports (smallest first), so it is meant for a handful of candidate tasks.
-    """
-    count = G.rows
-    for size in range(1, count + 1):
-        for support in combinations(range(count), size):
-            idx = list(support)
-            kkt = sp.zeros(size + 1, size + 1)
-            kkt[:size, :size] = 2 * G.extract(idx, idx)
-            kkt[:size, size] = -sp.ones(size, 1)
-            kkt[size, :size] = sp.ones(1, size)
-            if kkt.det() == 0:
-                continue
-            rhs = sp.Matrix([2 * b[i] for i in idx] + [1])
-            solution = kkt.LUsolve(rhs)
-            if any(solution[i] < 0 for i in range(size)):
-                continue
-            pi = sp.zeros(count, 1)
-            for i, j in enumerate(idx):
-                pi[j] = solution[i]
-            gradient = 2 * G * pi - 2 * b
-            if all(gradient[j] >= solution[size] for j in range(count) if j not in support):
-                return list(pi)
-    raise ValueError("no KKT point found (the quadratic form is singular on every support)")

@@ -30,8 +30,9 @@ from flint import fmpq, fmpq_mat
 from derivations import lsa
 from derivations.hardness import hardness
 from derivations.moments import MatrixLike, expected_chain
-from derivations.pretraining import gamma_star, population_gradient, stationary_preconditioner
-from derivations.validation import SYMBOLIC_STEPS_LIMIT, cot_steps, exact_covariance, exact_scalar, prompt_length
+from derivations.pretraining import gamma_star, population_gradient, solve_in_symbolic_n, trained_preconditioner
+from derivations.validation import (SYMBOLIC_STEPS_LIMIT, cot_steps, exact_covariance, exact_matrix, exact_scalar,
+                                    prompt_length)
 from derivations.weight_error import one_step_error
 from icl_errors import InputError
 
@@ -58,7 +59,7 @@ def mean_sgd_iterate(Lambda: MatrixLike, n: int, learning_rate: object, steps: i
     if not eta.is_positive:
         raise InputError(f"learning_rate must be positive, got {eta}")
     Lambda, n = sp.ImmutableMatrix(exact_covariance(Lambda, "Lambda")), prompt_length(n)
-    V_star = _trained(Lambda, n)
+    V_star = trained_preconditioner(Lambda, n)
     M = sp.eye(V_star.rows) - eta * _hessian(Lambda, n)
     return V_star - V_star * _power(M, cot_steps(steps, "steps"))
 
@@ -98,7 +99,7 @@ def pseudo_newton_iterates(Gamma_inverse: sp.Matrix, S: sp.Matrix, w: sp.Matrix,
 def direct_icl_error(Lambda: MatrixLike, n: int, m: int) -> sp.Expr:
     """E‖ŵ_1 − w‖² of the trained LSA (Ṽ = −Γ⁻¹ from training length n) on test prompts of m examples, Σ = Λ."""
     Lambda = exact_covariance(Lambda, "Lambda")
-    return one_step_error(stationary_preconditioner(Lambda, n), Lambda, prompt_length(m, "m"))
+    return one_step_error(trained_preconditioner(Lambda, n), Lambda, prompt_length(m, "m"))
 
 
 def direct_icl_error_formula(Lambda: MatrixLike, n: int, m: int) -> sp.Expr:
@@ -119,49 +120,41 @@ def direct_icl_bound(Lambda: MatrixLike, n: int, m: int) -> sp.Expr:
 # --- Corollary 3.5 and Remark 4.1: the m → ∞ error ----------------------------------------------------------------
 
 
-def limit_error(Lambda: MatrixLike, n: int, Sigma: MatrixLike, k: int) -> sp.Expr:
-    """lim_{m→∞} E‖ŵ_k − w‖² = ‖E_k(Σ)‖²_F with E_k the derived k-step error operator at Ṽ = −Γ⁻¹, W̃ = I.
+def population_error(V_tilde: MatrixLike, Sigma: MatrixLike, k: int) -> sp.Expr:
+    """lim_{m→∞} E‖ŵ_k − w*‖² = ‖E_k(Σ)‖²_F for any Ṽ (W̃ = I, ŵ_0 = 0): the one m → ∞ error of the house.
 
-    E_k(Σ) = −P^k with P = I − Γ⁻¹Σ by Prop 3.2 (``pseudo_newton_polynomial``), so the power is taken exactly in
-    python-flint; the tests compare with the derived E_k at S = Σ (``SPoly.at``) and with the m → ∞ limit of
+    In the Wick expansion over m test examples every pairing linking two S factors costs 1/m, so the limit puts
+    S = Σ into the derived error operator. With W̃ = I each derived CoT step multiplies the error by P = I + ṼΣ
+    (``step_operator``), so E_k(Σ) = −P^k (Prop 3.2 / 2603.01293 Prop 6.1), taken exactly in python-flint; the
+    tests compare with the derived E_k at S = Σ (``SPoly.at``) and with the m → ∞ limit of
     ``derivations.weight_error.cot_weight_error`` for k ≤ 2.
     """
-    E = _power(contraction(Lambda, n, Sigma), cot_steps(k))
+    E = _power(step_operator(V_tilde, Sigma), cot_steps(k))
     return (E * E.T).trace()
 
 
+def step_operator(V_tilde: MatrixLike, Sigma: MatrixLike) -> sp.Matrix:
+    """P = −E_1(Σ) = I + ṼΣ, the one-step error operator of the LSA at S = Σ (derived from the CoT step)."""
+    V, Sigma = exact_matrix(V_tilde, "V_tilde"), exact_covariance(Sigma, "Sigma")
+    if Sigma.shape != V.shape:
+        raise InputError(f"Sigma has shape {Sigma.shape} but the model's Ṽ {V.shape}")
+    identity = sp.eye(V.rows)
+    return -lsa.error_operator(1, V, identity, identity).at(Sigma)
+
+
+def limit_error(Lambda: MatrixLike, n: int, Sigma: MatrixLike, k: int) -> sp.Expr:
+    """lim_{m→∞} E‖ŵ_k − w‖² of the LSA pretrained on (Λ, n): ``population_error`` at Ṽ = −Γ⁻¹ (Cor 3.5)."""
+    return population_error(trained_preconditioner(exact_covariance(Lambda, "Lambda"), n), Sigma, k)
+
+
 def contraction(Lambda: MatrixLike, n: int, Sigma: MatrixLike) -> sp.Matrix:
-    """P = −E_1(Σ) = I − Γ⁻¹Σ, the one-step error operator of the trained LSA at S = Σ (derived, not typed)."""
-    Lambda = exact_covariance(Lambda, "Lambda")
-    Sigma = exact_covariance(Sigma, "Sigma")
-    if Sigma.shape != Lambda.shape:
-        raise InputError(f"Sigma has shape {Sigma.shape} but Lambda {Lambda.shape}")
-    identity = sp.eye(Lambda.rows)
-    E_1 = lsa.error_operator(1, _trained(sp.ImmutableMatrix(Lambda), prompt_length(n)), identity, identity)
-    return -E_1.at(Sigma)
+    """P = I − Γ⁻¹Σ, the one-step error operator of the trained LSA at S = Σ (derived, not typed)."""
+    return step_operator(trained_preconditioner(exact_covariance(Lambda, "Lambda"), n), Sigma)
 
 
 @cache
 def _hessian(Lambda: sp.ImmutableMatrix, n: sp.Expr) -> sp.Matrix:
     return loss_hessian(Lambda, n)
-
-
-_N = sp.Symbol("n", positive=True, integer=True)
-_SOLVED_IN_N: dict[sp.ImmutableMatrix, sp.Matrix] = {}
-
-
-def _solve_in_n(Lambda: sp.ImmutableMatrix) -> None:
-    """Solve Ṽ*(n) once for symbolic n (the n*(k, ε) search visits many n); later ``_trained`` calls reuse it."""
-    if Lambda not in _SOLVED_IN_N:
-        _SOLVED_IN_N[Lambda] = stationary_preconditioner(Lambda, _N)
-
-
-@cache
-def _trained(Lambda: sp.ImmutableMatrix, n: sp.Expr) -> sp.Matrix:
-    """Ṽ* for (Λ, n), cached: from the symbolic-n solution when there is one, else solved at this n."""
-    if Lambda in _SOLVED_IN_N:
-        return _SOLVED_IN_N[Lambda].subs(_N, n).applyfunc(sp.factor)
-    return stationary_preconditioner(Lambda, n)
 
 
 def scaling_law_eigen(Lambda: MatrixLike, n: int, k: int) -> sp.Expr:
@@ -189,7 +182,7 @@ def minimal_training_length(Lambda: MatrixLike, k: int, epsilon: object, n_max: 
     if not eps.is_positive:
         raise InputError(f"epsilon must be positive, got {eps}")
 
-    _solve_in_n(sp.ImmutableMatrix(Lambda))
+    solve_in_symbolic_n(Lambda)
 
     def reaches(n: int) -> bool:
         return limit_error(Lambda, n, Lambda, k) <= eps

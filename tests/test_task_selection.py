@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from derivations import hardness as hard
-from derivations import multitask, pretraining, task_selection
+from derivations import multitask, pretraining, qp_surrogate, task_selection, test_time
+from derivations import settings as experiment
 from derivations.lsa import error_operator
 from icl_errors import InputError
 from tests.strategies import rational_spd
@@ -98,7 +99,7 @@ def test_naive_preconditioner_differs_unless_tasks_agree():
 
 
 def test_numeric_mixture_matches_exact():
-    tasks = task_selection.experiment_tasks()
+    tasks = experiment.experiment_tasks()
     weights = [R(1, 10), R(2, 10), R(3, 10), R(4, 10)]
     exact = np.array(multitask.multitask_preconditioner(tasks, weights).evalf(20), dtype=float)
     numeric = multitask.NumericMixture.of(tasks).preconditioner(np.array([0.1, 0.2, 0.3, 0.4]))
@@ -126,7 +127,7 @@ def test_population_error_is_the_matrix_power():
     Sigma = sp.Matrix([[1, R(1, 4)], [R(1, 4), R(1, 2)]])
     for k in range(4):
         P = (sp.eye(2) + V * Sigma) ** k
-        assert task_selection.population_error(V, Sigma, k) == sp.factor((P * P.T).trace())
+        assert test_time.population_error(V, Sigma, k) == sp.factor((P * P.T).trace())
 
 
 def test_error_operator_at_sigma_is_the_population_power():
@@ -137,31 +138,31 @@ def test_error_operator_at_sigma_is_the_population_power():
 
 
 def test_true_objective_matches_exact_value():
-    tasks = task_selection.experiment_tasks()
-    Sigma = task_selection.power_law_spectrum(R(3, 5))
+    tasks = experiment.experiment_tasks()
+    Sigma = experiment.power_law_spectrum(R(3, 5))
     weights = [R(1, 10), R(2, 10), R(3, 10), R(4, 10)]
     V = multitask.multitask_preconditioner(tasks, weights)
-    exact = float(task_selection.population_error(V, Sigma, 2))
+    exact = float(test_time.population_error(V, Sigma, 2))
     numeric = task_selection.TrueObjective.of(tasks, Sigma, 2)(np.array([0.1, 0.2, 0.3, 0.4]))
     assert numeric == pytest.approx(exact, rel=1e-10)
 
 
 def test_power_law_spectrum_is_exact_normalised_and_ordered():
-    L = task_selection.power_law_spectrum(R(4, 5))
+    L = experiment.power_law_spectrum(R(4, 5))
     assert L.trace() == 5 and all(L[i, i] > L[i + 1, i + 1] for i in range(4))
-    assert task_selection.power_law_spectrum(0) == sp.eye(5)
+    assert experiment.power_law_spectrum(0) == sp.eye(5)
     with pytest.raises(InputError, match="alpha"):
-        task_selection.power_law_spectrum(-1)
+        experiment.power_law_spectrum(-1)
 
 
 def test_qp_exact_solution_satisfies_kkt_and_beats_scipy():
     rng = np.random.default_rng(3)
     covs = [sp.diag(2, 1, R(1, 2)), sp.diag(1, 1, 1), sp.diag(R(1, 2), R(3, 2), 1), sp.diag(3, R(1, 5), 1)]
     Sigma = sp.diag(R(3, 2), 1, R(2, 3))
-    pi = task_selection.solve_surrogate_qp(covs, Sigma)
+    pi = qp_surrogate.solve_surrogate_qp(covs, Sigma)
     assert sum(pi) == 1 and all(p >= 0 for p in pi)
-    best = float(task_selection.surrogate_objective(pi, covs, Sigma))
-    f = lambda p: float(task_selection.surrogate_objective([float(x) for x in p], covs, Sigma))
+    best = float(qp_surrogate.surrogate_objective(pi, covs, Sigma))
+    f = lambda p: float(qp_surrogate.surrogate_objective([float(x) for x in p], covs, Sigma))
     numeric = minimize(f, np.full(4, 0.25), method="SLSQP", bounds=[(0, 1)] * 4,
                        constraints=[{"type": "eq", "fun": lambda p: p.sum() - 1}])
     assert best <= numeric.fun + 1e-9
@@ -173,33 +174,33 @@ def test_qp_exact_solution_satisfies_kkt_and_beats_scipy():
 @given(rational_spd(2), rational_spd(2), rational_spd(2), rational_spd(2))
 def test_qp_on_dense_covariances_beats_a_simplex_grid(Sigma, L1, L2, L3):
     covs = [L1, L2, L3]
-    pi = task_selection.solve_surrogate_qp(covs, Sigma)
-    best = task_selection.surrogate_objective(pi, covs, Sigma)
+    pi = qp_surrogate.solve_surrogate_qp(covs, Sigma)
+    best = qp_surrogate.surrogate_objective(pi, covs, Sigma)
     grid = [(R(a, 12), R(b, 12), 1 - R(a + b, 12)) for a in range(13) for b in range(13 - a)]
-    assert all(best <= task_selection.surrogate_objective(p, covs, Sigma) for p in grid)
+    assert all(best <= qp_surrogate.surrogate_objective(p, covs, Sigma) for p in grid)
 
 
 def test_qp_is_blind_to_prompt_length_and_splits_equal_covariances():
-    tasks = task_selection.experiment_tasks()
-    pi = task_selection.solve_surrogate_qp([t.Lambda for t in tasks], task_selection.power_law_spectrum(R(1, 2)))
+    tasks = experiment.experiment_tasks()
+    pi = qp_surrogate.solve_surrogate_qp([t.Lambda for t in tasks], experiment.power_law_spectrum(R(1, 2)))
     assert pi[0] == pi[2] and pi[1] == pi[3]
     # Σ equal to one candidate: the QP puts all of that covariance's mass on it
-    pi = task_selection.solve_surrogate_qp([t.Lambda for t in tasks], tasks[1].Lambda)
+    pi = qp_surrogate.solve_surrogate_qp([t.Lambda for t in tasks], tasks[1].Lambda)
     assert pi == [0, R(1, 2), 0, R(1, 2)]
 
 
 def test_qp_bad_input():
     with pytest.raises(InputError, match="shape"):
-        task_selection.solve_surrogate_qp([sp.eye(2)], sp.eye(3))
+        qp_surrogate.solve_surrogate_qp([sp.eye(2)], sp.eye(3))
     with pytest.raises(InputError, match="at least one"):
-        task_selection.solve_surrogate_qp([], sp.eye(3))
+        qp_surrogate.solve_surrogate_qp([], sp.eye(3))
 
 
 def test_prop_4_3_holds_for_hard_tests_and_fails_for_easy_ones():
-    tasks = task_selection.experiment_tasks()
+    tasks = experiment.experiment_tasks()
     masses = {}
     for alpha in (R(1, 5), R(3, 5), R(1)):
-        objective = task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2)
+        objective = task_selection.TrueObjective.of(tasks, experiment.power_law_spectrum(alpha), 2)
         optimum = task_selection.optimise_true_objective(objective, resolution=2)
         for vertex in np.eye(4):
             assert optimum.value <= objective(vertex) + 1e-12
@@ -213,7 +214,7 @@ TEST_ALPHAS = (R(1, 5), R(2, 5), R(3, 5), R(4, 5), R(1))
 
 def test_averaged_selection_orders_the_task_types():
     average = task_selection.averaged_selection(TEST_ALPHAS, None, 2)
-    names = [t.name for t in task_selection.TASK_TYPES]
+    names = [t.name for t in experiment.TASK_TYPES]
     assert names[int(np.argmax(average))] == "Hard-Long"
     assert average[names.index("Easy-Short")] <= min(average) + 1e-6
     assert average[names.index("Hard-Short")] < 1e-3   # the tie at 0 the notes report
@@ -235,8 +236,8 @@ def test_selection_pattern_does_not_depend_on_the_dimension():
 
 def test_finite_objective_matches_the_exact_one_step_error():
     from derivations.weight_error import one_step_error
-    tasks = task_selection.experiment_tasks()
-    Sigma = task_selection.power_law_spectrum(R(2, 5))
+    tasks = experiment.experiment_tasks()
+    Sigma = experiment.power_law_spectrum(R(2, 5))
     weights = [R(1, 10), R(2, 10), R(3, 10), R(4, 10)]
     exact = float(one_step_error(multitask.multitask_preconditioner(tasks, weights), Sigma, 30))
     numeric = task_selection.FiniteTestObjective.of(tasks, Sigma, 30)(np.array([0.1, 0.2, 0.3, 0.4]))
@@ -249,9 +250,9 @@ def test_rational_weights_sum_to_one():
 
 
 def test_prop_4_3_threshold_between_alpha_044_and_048():
-    tasks = task_selection.experiment_tasks()
+    tasks = experiment.experiment_tasks()
     masses = [task_selection.hard_mass(task_selection.optimise_true_objective(
-        task_selection.TrueObjective.of(tasks, task_selection.power_law_spectrum(alpha), 2), 2).weights)
+        task_selection.TrueObjective.of(tasks, experiment.power_law_spectrum(alpha), 2), 2).weights)
         for alpha in (R(11, 25), R(12, 25))]
     assert masses[0] < 0.5 < masses[1]
 
@@ -259,7 +260,7 @@ def test_prop_4_3_threshold_between_alpha_044_and_048():
 def test_true_optimum_is_harder_than_the_qp_and_far_from_it():
     from derivations import registry
     for alpha in (R(2, 5), R(3, 5), R(4, 5)):
-        selection = registry.get("tts:prop-4.3").evaluate(Sigma=task_selection.power_law_spectrum(alpha), k=2)
+        selection = registry.get("tts:prop-4.3").evaluate(Sigma=experiment.power_law_spectrum(alpha), k=2)
         assert selection.true_hard_mass >= float(selection.qp_hard_mass) - 1e-9
         assert selection.total_variation >= 0.5 - 1e-9
         assert selection.true_value <= selection.constrained_value + 1e-15

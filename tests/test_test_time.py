@@ -11,7 +11,8 @@ from derivations import lsa, pretraining, test_time
 from derivations.hardness import hardness
 from derivations.moments import expected_chain
 from derivations.pretraining import stationary_preconditioner
-from derivations.records.tts import ISOTROPIC, MISALIGNED, TRAINING, RECORDS
+from derivations.records.tts import MISALIGNED, RECORDS
+from derivations.settings import ISOTROPIC, TRAINING
 from derivations.weight_error import cot_weight_error
 from icl_errors import InputError
 from tests.strategies import rational_spd

@@ -9,7 +9,7 @@ import pytest
 from icl_theory.figures import figures
 from icl_theory.figures.test_time import (overthinking_figure, scaling_law_figure, simulate_curves,
                                           training_convergence_figure)
-from derivations.records.tts import ISOTROPIC, TRAINING
+from derivations.settings import ISOTROPIC, TRAINING
 
 
 def read_rows(path):

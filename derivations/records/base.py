@@ -6,7 +6,7 @@ import sympy as sp
 
 from derivations import lsa, moments, pretraining
 from derivations.convention import HUANG_WANG_LEE, JAVANMARD
-from derivations.notation import Equation, Expectation, RegularisedCovariance
+from derivations.notation import Equation, Expectation, ExpectedSquaredError, Minimum, RegularisedCovariance
 from derivations.registry import (DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record,
                                   Source)
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
@@ -16,6 +16,7 @@ d, n = sp.symbols("d n", positive=True, integer=True)
 Sigma = sp.MatrixSymbol(r"\Sigma", d, d)
 B = sp.MatrixSymbol("B", d, d)
 S_hat = sp.MatrixSymbol(r"\hat{\Sigma}", d, d)
+V_tilde = sp.MatrixSymbol(r"\tilde{V}", d, d)
 Gamma = RegularisedCovariance(Sigma, n)
 half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
 
@@ -49,9 +50,11 @@ lsa_cot_step = Record(
     convention=JAVANMARD,
     assumptions=("V, W have the sparsity of eq. 3.8 (V31 = Ṽ, W13 = W̃, W24 = -1)",
                  "noiseless labels y = Xᵀw*", "attention scale 1/n, n = number of examples"),
-    parameters=(Parameter("V_tilde", "d×d block V31"), Parameter("W_tilde", "d×d block W13"),
-                Parameter("S", "sample covariance X Xᵀ/n"), Parameter("w_star", "task vector"),
-                Parameter("w_hat", "current estimate ŵ_i")),
+    parameters=(Parameter("V_tilde", "d×d block V31", symbol=lsa.V_tilde),
+                Parameter("W_tilde", "d×d block W13", symbol=lsa.W_tilde),
+                Parameter("S", "sample covariance X Xᵀ/n", symbol=lsa.S),
+                Parameter("w_star", "task vector", symbol=lsa.w_star),
+                Parameter("w_hat", "current estimate ŵ_i", symbol=lsa.w_hat)),
     statement=lambda: Equation(sp.MatrixSymbol(r"\hat{w}_{i+1}", lsa.d, 1), lsa.derive_cot_step().w_next),
     evaluator=_cot_step_evaluate,
     derivation=("derivations.lsa.derive_cot_step builds Z_i (row blocks d,1,d,1; column blocks n, i, 1) and the sparse "
@@ -89,9 +92,9 @@ wishart_second_moment = Record(
     source=Source("2510.03605", "Lemma A.2", remark="as cited in 2603.01293 App. A; ZFB 2024 proof of Thm 4.2"),
     convention=JAVANMARD,
     assumptions=("x_1..x_n i.i.d. N(0, Σ)", "Ŝ = (1/n) Σ x_i x_iᵀ", "B any fixed d×d matrix (not necessarily symmetric)"),
-    parameters=(Parameter("B", "fixed d×d matrix"), Parameter("Sigma", "covariance Σ (PSD)"),
-                Parameter("n", "number of samples")),
-    statement=lambda: Equation(Expectation(S_hat * B * S_hat), moments.expected_SBS(B, Sigma, n)),
+    parameters=(Parameter("B", "fixed d×d matrix", symbol=B), Parameter("Sigma", "covariance Σ (PSD)", symbol=Sigma),
+                Parameter("n", "number of samples", symbol=n)),
+    statement=lambda: Equation(Expectation(S_hat * B * S_hat, S_hat, Sigma, n), moments.expected_SBS(B, Sigma, n)),
     evaluator=_sbs_evaluate,
     derivation=("derivations.moments.expected_chain: Wick's theorem over the 3 pairings of the four slots of S·B·S; "
                 "a pairing that links the two S factors costs a factor 1/n. The pairing within each factor gives "
@@ -129,8 +132,8 @@ gamma_star = Record(
     convention=JAVANMARD,
     assumptions=("x ~ N(0, Σ), Σ positive definite", "w* ~ N(0, I_d), no noise",
                  "one LSA step, no CoT in training, ŵ_0 = 0, W̃ = I", "population loss ½E‖ŵ_1 − w*‖²"),
-    parameters=(Parameter("Sigma", "pretraining covariance Σ (positive definite)"),
-                Parameter("n", "pretraining prompt length")),
+    parameters=(Parameter("Sigma", "pretraining covariance Σ (positive definite)", symbol=Sigma),
+                Parameter("n", "pretraining prompt length", symbol=n)),
     statement=lambda: [Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False)),
                        Equation(Gamma, pretraining.gamma_closed_form(Sigma, n))],
     evaluator=lambda Sigma, n: pretraining.gamma_star(Sigma, n),
@@ -140,7 +143,7 @@ gamma_star = Record(
                 "Γ = (1 + 1/n)Σ + tr(Σ)/n·I for symbolic diagonal Σ, dense rational Σ with symbolic n, and random "
                 "rational SPD Σ; gradient_flow integrates dṼ/dt = −∇L with solve_ivp and lands on Ṽ*."),
     check=MonteCarloCheck(
-        quantity=_training_gradient(lambda: pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)),
+        quantity=_training_gradient(lambda: pretraining.trained_preconditioner(_PRE_SIGMA, _PRE_N)),
         expected=lambda: sp.zeros(3, 3),
         control=NegativeControl("the un-regularised preconditioner Ṽ = −Σ⁻¹ is stationary",
                                 quantity=_training_gradient(lambda: -_PRE_SIGMA.inv())),
@@ -166,14 +169,14 @@ pretraining_min_error = Record(
     convention=JAVANMARD,
     assumptions=gamma_star.assumptions,
     parameters=gamma_star.parameters,
-    statement=lambda: Equation(sp.Symbol(r"\min_{\tilde{V}} \mathbb{E}\|\hat{w}_1 - w^{*}\|^{2}"),
-                               d - sp.Trace(sp.Inverse(Gamma) * Sigma)),
+    statement=lambda: Equation(Minimum(ExpectedSquaredError(V_tilde, Sigma, n, 1), V_tilde),
+                               d - sp.Trace(sp.MatMul(sp.Inverse(Gamma), Sigma, evaluate=False))),
     evaluator=lambda Sigma, n: pretraining.minimal_error(Sigma, n),
     derivation=("The derived one-step error evaluated at the solved stationary point Ṽ* (exact rational for rational "
                 "Σ); the tests confirm it equals d − tr(Γ⁻¹Σ), e.g. 376/637 at Σ = diag(1, 1/2, 1/4), n = 20."),
     check=MonteCarloCheck(
         quantity=CotWeightError.single(_PRE_SIGMA, _PRE_N,
-                                       lambda: pretraining.stationary_preconditioner(_PRE_SIGMA, _PRE_N)),
+                                       lambda: pretraining.trained_preconditioner(_PRE_SIGMA, _PRE_N)),
         expected=lambda: pretraining.minimal_error(_PRE_SIGMA, _PRE_N),
         control=NegativeControl("Γ without the (1 + 1/n) factor: d − tr((Σ + tr(Σ)/n·I)⁻¹Σ)",
                                 expected=lambda: _min_error_ridge_typo(_PRE_SIGMA, _PRE_N)),
@@ -186,9 +189,16 @@ pretraining_min_error = Record(
 _ISO_D, _ISO_N = 4, 6
 
 
-def _isotropic_value(d_, n_):
+def _isotropic_value(d, n):
     D = pretraining.isotropic_derivation()
-    return D.minimal_error.subs({D.d: prompt_length(d_, "d"), D.n: prompt_length(n_)})
+    return D.minimal_error.subs({D.d: prompt_length(d, "d"), D.n: prompt_length(n)})
+
+
+def _isotropic_statement() -> Equation:
+    """min over Ṽ of the one-step error at Σ = I_d, equal to the derived d(d + 1)/(n + d + 1) (in the record's d, n)."""
+    D = pretraining.isotropic_derivation()
+    return Equation(Minimum(ExpectedSquaredError(V_tilde, sp.Identity(d), n, 1), V_tilde),
+                    D.minimal_error.xreplace({D.d: d, D.n: n}))
 
 
 def _isotropic_preconditioner() -> sp.Matrix:
@@ -205,9 +215,8 @@ no_cot_isotropic_error = Record(
     also_from=(Source("2307.03576", "Mahankali et al., step n/(n+d+1)"),),
     convention=HUANG_WANG_LEE,
     assumptions=("x ~ N(0, I_d)", "w* ~ N(0, I_d), no noise", "one LSA step at the pretraining optimum"),
-    parameters=(Parameter("d", "dimension"), Parameter("n", "prompt length")),
-    statement=lambda: Equation(sp.Symbol(r"\min_{\tilde{V}} \mathbb{E}\|\hat{w}_1 - w^{*}\|^{2}"),
-                               pretraining.isotropic_derivation().minimal_error),
+    parameters=(Parameter("d", "dimension", symbol=d), Parameter("n", "prompt length", symbol=n)),
+    statement=_isotropic_statement,
     evaluator=_isotropic_value,
     derivation=("With Σ = I_d symbolic in d and Ṽ = −cI (rotation invariance), the Wick engine gives the error "
                 "d − 2cd + c²d(n + d + 1)/n; its stationary point is c* = n/(n + d + 1) (Mahankali et al.) and the "

@@ -7,7 +7,7 @@ import sympy as sp
 
 from derivations import pretraining
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, Expectation, FrobeniusNormSquared
+from derivations.notation import Equation, Expectation, ExpectedSquaredError, FrobeniusNormSquared
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
 from derivations.weight_error import frobenius_error, one_step_error
@@ -54,8 +54,10 @@ lemma_a1 = Record(
     source=Source("2603.01293", "Lemma A.1"),
     convention=JAVANMARD,
     assumptions=("x_1..x_n i.i.d. N(0, Σ)", "Σ̂ = (1/n) Σ x_i x_iᵀ", "A any fixed d×d matrix"),
-    parameters=(Parameter("A", "fixed d×d matrix"), Parameter("Sigma", "covariance Σ"), Parameter("n", "samples")),
-    statement=lambda: Equation(Expectation(FrobeniusNormSquared(I + A * S_hat)), post_test_statement(A)),
+    parameters=(Parameter("A", "fixed d×d matrix", symbol=A), Parameter("Sigma", "covariance Σ", symbol=Sigma),
+                Parameter("n", "samples", symbol=n)),
+    statement=lambda: Equation(Expectation(FrobeniusNormSquared(I + A * S_hat), S_hat, Sigma, n),
+                               post_test_statement(A)),
     evaluator=_lemma_a1,
     derivation=("SPoly (I + AS)(I + AS)ᵀ, expectation by the Wick engine: d + 2tr(AΣ) + tr(A E[S²] Aᵀ) with "
                 "E[S²] = (1 + 1/n)Σ² + tr(Σ)Σ/n. The tests prove it equal to the statement for a general symbolic "
@@ -81,7 +83,7 @@ _P51_N = 5                                         # test prompt length
 
 def _p51_setting() -> dict:
     """The evaluate() parameters of the check: the pretrained Ṽ = −Γ₀⁻¹ tested on Σ₀ + Δ with n = 5 examples."""
-    V_pre = pretraining.stationary_preconditioner(_P51_SIGMA0, _P51_N0)
+    V_pre = pretraining.trained_preconditioner(_P51_SIGMA0, _P51_N0)
     return {"Sigma": _P51_SIGMA0 + _P51_DELTA, "n": _P51_N, "V_tilde": V_pre}
 
 
@@ -98,15 +100,15 @@ prop_51 = Record(
     assumptions=("test prompts: n examples x ~ N(0, Σ), w* ~ N(0, I_d), no noise",
                  "one LSA step from ŵ_0 = 0 with W̃ = I and a fixed Ṽ (e.g. the pretrained −Γ₀⁻¹)",
                  "the 1/n is the TEST prompt length (the statement writes m for it)"),
-    parameters=(Parameter("V_tilde", "the LSA block Ṽ"), Parameter("Sigma", "test covariance Σ"),
-                Parameter("n", "test prompt length")),
-    statement=lambda: Equation(sp.Symbol(r"\mathbb{E}\|\hat{w} - w^{*}\|^{2}"), post_test_statement(V)),
+    parameters=(Parameter("V_tilde", "the LSA block Ṽ", symbol=V), Parameter("Sigma", "test covariance Σ", symbol=Sigma),
+                Parameter("n", "test prompt length", symbol=n)),
+    statement=lambda: Equation(ExpectedSquaredError(V, Sigma, n, 1), post_test_statement(V)),
     evaluator=_prop_51,
     derivation=("The one-step error of the LSA from the derived recursion (ŵ − w* = −(I + ṼS)w*), integrated by "
                 "the Wick engine; identical to Lemma A.1 with A = Ṽ (a property test checks this)."),
     check=MonteCarloCheck(
         quantity=CotWeightError.single(_P51_SIGMA0 + _P51_DELTA, _P51_N,
-                                       lambda: pretraining.stationary_preconditioner(_P51_SIGMA0, _P51_N0)),
+                                       lambda: pretraining.trained_preconditioner(_P51_SIGMA0, _P51_N0)),
         expected=lambda: _prop_51(**_p51_setting()),
         control=NegativeControl("the pretraining length n₀ = 20 in the 1/n term instead of the test length 5",
                                 expected=lambda: _statement_value(_p51_setting()["V_tilde"], _p51_setting()["Sigma"],

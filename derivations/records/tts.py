@@ -1,9 +1,8 @@
 """Results of "Understanding the Role of Training Data in Test-Time Scaling" (arXiv 2510.03605): ids ``tts:*``.
 
 Shared setting of the checks (the paper's d, m and prompt counts were not recovered; ours are documented here and in
-the notes): training covariance Λ = diag(1, 1/2, 1/3, 1/4) (λ_i ∝ 1/i, d = 4, Hard(Λ) = 25/3), training lengths
-n ∈ {8, 10, 11, 20, 30}; test covariance Σ = Λ (matched) or Σ = I_4 (isotropic: the skewed directions are
-under-represented in training).
+the notes): training covariance ``settings.TRAINING`` = diag(1, 1/2, 1/3, 1/4), training lengths
+n ∈ {8, 10, 11, 20, 30}; test covariance Σ = Λ (matched) or ``settings.ISOTROPIC`` = I_4.
 """
 
 from __future__ import annotations
@@ -13,8 +12,11 @@ from functools import partial
 import sympy as sp
 
 from derivations import pretraining, test_time
+from derivations.settings import ISOTROPIC, TRAINING
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, FrobeniusNormSquared, RegularisedCovariance
+from derivations.notation import (Equation, Equivalence, EventuallyIncreasing, ExpectedSquaredError, Eigenvalue,
+                                  FrobeniusNormSquared, Hardness, PositiveSemidefinite, RegularisedCovariance,
+                                  SmallestInteger, SpectralRadius)
 from derivations.registry import (DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record,
                                   Source)
 from derivations.validation import exact_covariance, exact_matrix, prompt_length
@@ -29,14 +31,31 @@ Sig = sp.MatrixSymbol(r"\Sigma", d, d)
 S_hat = sp.MatrixSymbol("S", d, d)
 w_test = sp.MatrixSymbol("w", d, 1)
 I_d = sp.Identity(d)
-Gamma = RegularisedCovariance(Lam, n)
-G = sp.MatrixSymbol(r"\Gamma", d, d)   # Γ of Thm 3.1, as a name inside the later statements
-Hard = sp.Symbol(r"\mathrm{Hard}(\Lambda)", positive=True)
-lam_j = sp.Symbol(r"\lambda_j", positive=True)
+w = sp.Symbol("w")                 # the task vector, as 2510.03605 writes it
+epsilon = sp.Symbol(r"\varepsilon", positive=True)
 j = sp.Symbol("j", integer=True, positive=True)
+k_ = sp.Symbol("k", integer=True)   # a bound step index (∃k₀ ∀k ≥ k₀), not the parameter k
+Gamma = RegularisedCovariance(Lam, n)   # prints Γ; evaluates to (1 + 1/n)Λ + tr(Λ)/n·I (Thm 3.1)
+Hard = Hardness(Lam)
 
-TRAINING = sp.diag(1, R(1, 2), R(1, 3), R(1, 4))
-ISOTROPIC = sp.eye(4)
+
+def _mul(*factors: sp.Basic) -> sp.MatMul:
+    """A product kept as written (SymPy's * would expand Γ)."""
+    return sp.MatMul(*factors, evaluate=False)
+
+
+def _one_step(Sigma: sp.MatrixExpr) -> sp.MatAdd:
+    """I − Γ⁻¹Σ, the contraction of one CoT step at S = Σ (Prop 3.2)."""
+    return sp.MatAdd(I_d, _mul(-1, sp.Inverse(Gamma), Sigma), evaluate=False)
+
+
+TRAINED = _mul(-1, sp.Inverse(Gamma))   # Ṽ = −Γ⁻¹ of Thm 3.1
+
+
+def limit_error_of(Sigma: sp.MatrixExpr, k_steps: sp.Expr = k) -> sp.Limit:
+    """lim_{m→∞} E‖ŵ_k − w‖² of the trained LSA on test prompts from N(0, Σ)."""
+    return sp.Limit(ExpectedSquaredError(TRAINED, Sigma, m, k_steps, w), m, sp.oo)
+
 PAPER = "2510.03605"
 ASSUMPTIONS = ("training prompts: n examples x ~ N(0, Λ), w ~ N(0, I_d), no noise; test prompts: m examples "
                "x ~ N(0, Σ), a fresh w ~ N(0, I_d)",
@@ -46,7 +65,7 @@ ASSUMPTIONS = ("training prompts: n examples x ~ N(0, Λ), w ~ N(0, I_d), no noi
 
 def trained(n_train: int) -> sp.Matrix:
     """Ṽ* = −Γ⁻¹ for the shared training covariance, solved from the derived loss (derivations.pretraining)."""
-    return pretraining.stationary_preconditioner(TRAINING, n_train)
+    return pretraining.trained_preconditioner(TRAINING, n_train)
 
 
 def error_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], m_test: int,
@@ -77,8 +96,8 @@ thm_31 = Record(
     assumptions=("training prompts x ~ N(0, Λ), Λ positive definite; w ~ N(0, I_d), no noise",
                  "loss ½E‖f(Z)[:, −1] − (0, 0, w, 1)‖², one LSA layer, ŵ_0 = 0, no CoT in training",
                  "gradient descent on the sparse blocks Ṽ, W̃ from Ṽ = 0, W̃ = I (W̃ gets no gradient)"),
-    parameters=(Parameter("Lambda", "training covariance Λ (positive definite)"),
-                Parameter("n", "training prompt length")),
+    parameters=(Parameter("Lambda", "training covariance Λ (positive definite)", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n)),
     statement=lambda: [Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False)),
                        Equation(Gamma, pretraining.gamma_closed_form(Lam, n))],
     evaluator=lambda Lambda, n: pretraining.gamma_star(exact_covariance(Lambda, "Lambda"), prompt_length(n)),
@@ -118,7 +137,7 @@ def _pseudo_newton_evaluate(Lambda, n, S, w, k):
     if S.shape != Lambda.shape or w.shape != (Lambda.rows, 1):
         raise InputError(f"S must be {Lambda.rows}×{Lambda.rows} and w a column of length {Lambda.rows}, "
                          f"matching Lambda")
-    Gamma_inverse = -pretraining.stationary_preconditioner(Lambda, n)
+    Gamma_inverse = -pretraining.trained_preconditioner(Lambda, n)
     return test_time.pseudo_newton_estimate(Gamma_inverse, S, w, test_time.cot_steps(k))
 
 
@@ -129,14 +148,17 @@ prop_32 = Record(
     source=Source(PAPER, "Proposition 3.2", remark="the paper starts at w_1 = 0, so its w_{k+1} is our ŵ_k"),
     convention=JAVANMARD,
     assumptions=ASSUMPTIONS,
-    parameters=(Parameter("Lambda", "training covariance Λ"), Parameter("n", "training prompt length"),
-                Parameter("S", "test sample covariance X Xᵀ/m"), Parameter("w", "test task vector"),
-                Parameter("k", "number of CoT steps")),
-    statement=lambda: [Equation(sp.MatrixSymbol(r"\hat{w}_{i+1}", d, 1),
-                                sp.MatrixSymbol(r"\hat{w}_{i}", d, 1) - sp.Inverse(G) * S_hat
-                                * (sp.MatrixSymbol(r"\hat{w}_{i}", d, 1) - w_test)),
-                       Equation(sp.MatrixSymbol(r"\hat{w}_{k}", d, 1),
-                                (I_d - sp.MatPow(I_d - sp.Inverse(G) * S_hat, k)) * w_test)],
+    parameters=(Parameter("Lambda", "training covariance Λ", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n),
+                Parameter("S", "test sample covariance X Xᵀ/m", symbol=S_hat),
+                Parameter("w", "test task vector", symbol=w_test), Parameter("k", "number of CoT steps", symbol=k)),
+    statement=lambda: [Equation(sp.MatrixSymbol(r"\hat{w}_{k}", d, 1),
+                                _mul(sp.MatAdd(I_d, _mul(-1, sp.MatPow(_one_step(S_hat), k)), evaluate=False),
+                                     w_test)),
+                       Equation(sp.MatrixSymbol(r"\hat{w}_{i+1}", d, 1),
+                                sp.MatAdd(sp.MatrixSymbol(r"\hat{w}_{i}", d, 1),
+                                          _mul(-1, sp.Inverse(Gamma), S_hat,
+                                               sp.MatrixSymbol(r"\hat{w}_{i}", d, 1) - w_test), evaluate=False))],
     evaluator=_pseudo_newton_evaluate,
     derivation=("derivations.test_time.pseudo_newton_polynomial runs the derived CoT step (derivations.lsa.cot_step, "
                 "read off the block product f(Z) = Z + VZ(ZᵀWZ)/n) k times on non-commutative symbols with "
@@ -162,12 +184,13 @@ thm_33 = Record(
     source=Source(PAPER, "Theorem 3.3"),
     convention=JAVANMARD,
     assumptions=ASSUMPTIONS + ("test covariance = training covariance (Σ = Λ), k = 1",),
-    parameters=(Parameter("Lambda", "training = test covariance Λ"), Parameter("n", "training prompt length"),
-                Parameter("m", "test prompt length")),
-    statement=lambda: [Equation(sp.Symbol(r"\mathbb{E}\|\hat{w}_1 - w\|^{2}"),
-                                d - 2 * sp.Trace(sp.Inverse(G) * Lam)
-                                + sp.Trace(sp.Inverse(G) ** 2 * ((1 + 1 / m) * Lam ** 2 + sp.Trace(Lam) / m * Lam))),
-                       sp.LessThan(sp.Symbol(r"\mathbb{E}\|\hat{w}_1 - w\|^{2}"),
+    parameters=(Parameter("Lambda", "training = test covariance Λ", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n), Parameter("m", "test prompt length", symbol=m)),
+    statement=lambda: [Equation(ExpectedSquaredError(TRAINED, Lam, m, 1, w),
+                                d - 2 * sp.Trace(_mul(sp.Inverse(Gamma), Lam))
+                                + sp.Trace(_mul(sp.MatPow(Gamma, -2),
+                                                (1 + 1 / m) * Lam ** 2 + sp.Trace(Lam) / m * Lam))),
+                       sp.LessThan(ExpectedSquaredError(TRAINED, Lam, m, 1, w),
                                    d / n ** 2 * (1 + Hard) ** 2 + d / m * (1 + Hard))],
     evaluator=lambda Lambda, n, m: test_time.direct_icl_error(Lambda, n, m),
     derivation=("The k = 1 error of the trained LSA, E‖(I − Γ⁻¹S)w‖² with S from m test examples, integrated by the "
@@ -204,14 +227,12 @@ cor_35 = Record(
     source=Source(PAPER, "Corollary 3.5"),
     convention=JAVANMARD,
     assumptions=ASSUMPTIONS + ("test covariance = training covariance (Σ = Λ)", "m → ∞"),
-    parameters=(Parameter("Lambda", "training = test covariance Λ"), Parameter("n", "training prompt length"),
-                Parameter("k", "number of CoT steps")),
-    statement=lambda: [Equation(sp.Symbol(r"\lim_{m\to\infty}\mathbb{E}\|\hat{w}_k - w\|^{2}"),
-                                FrobeniusNormSquared(sp.MatPow(I_d - sp.Inverse(G) * Lam, k))),
-                       Equation(FrobeniusNormSquared(sp.MatPow(I_d - sp.Inverse(G) * Lam, k)),
-                                sp.Sum((1 + n / (1 + sp.Trace(Lam) / lam_j)) ** (-2 * k), (j, 1, d))),
-                       sp.LessThan(sp.Symbol(r"\lim_{m\to\infty}\mathbb{E}\|\hat{w}_k - w\|^{2}"),
-                                   d * (1 + n / (1 + Hard)) ** (-2 * k))],
+    parameters=(Parameter("Lambda", "training = test covariance Λ", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n), Parameter("k", "number of CoT steps", symbol=k)),
+    statement=lambda: [Equation(limit_error_of(Lam), FrobeniusNormSquared(sp.MatPow(_one_step(Lam), k))),
+                       Equation(FrobeniusNormSquared(sp.MatPow(_one_step(Lam), k)),
+                                sp.Sum((1 + n / (1 + sp.Trace(Lam) / Eigenvalue(Lam, j))) ** (-2 * k), (j, 1, d))),
+                       sp.LessThan(limit_error_of(Lam), d * (1 + n / (1 + Hard)) ** (-2 * k))],
     evaluator=lambda Lambda, n, k: test_time.limit_error(Lambda, n, Lambda, k),
     derivation=("derivations.test_time.limit_error: in the Wick expansion of E_S over m test examples every pairing "
                 "linking two S factors costs 1/m, so the limit replaces S by Σ in the derived error operator "
@@ -248,15 +269,18 @@ rem_41 = Record(
     source=Source(PAPER, "Remark 4.1", remark="stated as a remark; recorded as a corollary of Prop 3.2"),
     convention=JAVANMARD,
     assumptions=ASSUMPTIONS + ("m → ∞",),
-    parameters=(Parameter("Lambda", "training covariance Λ"), Parameter("n", "training prompt length"),
-                Parameter("Sigma", "test covariance Σ"), Parameter("k", "number of CoT steps")),
-    statement=lambda: [Equation(sp.Symbol(r"\lim_{m\to\infty}\mathbb{E}\|\hat{w}_k - w\|^{2}"),
-                                FrobeniusNormSquared(sp.MatPow(I_d - sp.Inverse(G) * Sig, k))),
-                       sp.GreaterThan(FrobeniusNormSquared(sp.MatPow(I_d - sp.Inverse(G) * Sig, k)),
-                                      sp.Trace(sp.MatPow(I_d - sp.MatPow(G, R(-1, 2)) * Sig
-                                                         * sp.MatPow(G, R(-1, 2)), 2 * k))),
-                       sp.Symbol(r"\text{overthinking} \iff \rho(I - \Gamma^{-1}\Sigma) > 1 \iff "
-                                 r"2\Gamma - \Sigma \not\succeq 0")],
+    parameters=(Parameter("Lambda", "training covariance Λ", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n),
+                Parameter("Sigma", "test covariance Σ", symbol=Sig), Parameter("k", "number of CoT steps", symbol=k)),
+    statement=lambda: [Equation(limit_error_of(Sig), FrobeniusNormSquared(sp.MatPow(_one_step(Sig), k))),
+                       sp.GreaterThan(FrobeniusNormSquared(sp.MatPow(_one_step(Sig), k)),
+                                      sp.Trace(sp.MatPow(sp.MatAdd(I_d, _mul(-1, sp.MatPow(Gamma, R(-1, 2)), Sig,
+                                                                             sp.MatPow(Gamma, R(-1, 2))),
+                                                                   evaluate=False), 2 * k))),
+                       Equivalence(EventuallyIncreasing(FrobeniusNormSquared(sp.MatPow(_one_step(Sig), k_)), k_),
+                                   sp.StrictGreaterThan(SpectralRadius(_one_step(Sig)), 1)),
+                       Equivalence(sp.StrictGreaterThan(SpectralRadius(_one_step(Sig)), 1),
+                                   PositiveSemidefinite(sp.MatAdd(_mul(2, Gamma), -Sig, evaluate=False), holds=False))],
     evaluator=lambda Lambda, n, Sigma, k: test_time.limit_error(Lambda, n, Sigma, k),
     derivation=("From Prop 3.2 and the m → ∞ limit of the Wick expansion (see tts:cor-3.5) the error is "
                 "‖P^k‖²_F, P = I − Γ⁻¹Σ = Γ^{−1/2}(I − Γ^{−1/2}ΣΓ^{−1/2})Γ^{1/2}. Similar matrices have equal "
@@ -287,6 +311,11 @@ rem_41 = Record(
 _C1 = {"lengths": (10, 30), "ks": (1, 2, 3, 4), "m": 8}
 
 
+def _shortest_training(k_steps: sp.Expr) -> SmallestInteger:
+    """min{n : lim_m E‖ŵ_k − w‖² = ‖(I − Γ_n⁻¹Λ)^k‖²_F ≤ ε} (the error falls with n, so the set is a ray)."""
+    return SmallestInteger(n, sp.LessThan(FrobeniusNormSquared(sp.MatPow(_one_step(Lam), k_steps)), epsilon))
+
+
 def _claim1_evaluate(Lambda, k, epsilon):
     return test_time.minimal_training_length(Lambda, k, epsilon)
 
@@ -298,11 +327,10 @@ claim_1 = Record(
     source=Source(PAPER, "Abstract, first finding", remark="and the LSA scaling-law experiment (n = 10, 20, 30)"),
     convention=JAVANMARD,
     assumptions=ASSUMPTIONS + ("test covariance = training covariance (Σ = Λ)", "m → ∞"),
-    parameters=(Parameter("Lambda", "training = test covariance Λ"), Parameter("k", "number of CoT steps"),
-                Parameter("epsilon", "target error ε")),
-    statement=lambda: Equation(sp.Function("n^{*}")(k, sp.Symbol(r"\varepsilon")),
-                               sp.Symbol(r"\min\{n : \|(I - \Gamma_n^{-1}\Lambda)^{k}\|_F^{2} \le \varepsilon\}"
-                                         r" \ \text{non-increasing in } k")),
+    parameters=(Parameter("Lambda", "training = test covariance Λ", symbol=Lam),
+                Parameter("k", "number of CoT steps", symbol=k), Parameter("epsilon", "target error ε", symbol=epsilon)),
+    statement=lambda: [Equation(sp.Function("n^{*}")(k, epsilon), _shortest_training(k)),
+                       sp.GreaterThan(_shortest_training(k), _shortest_training(k + 1))],
     evaluator=_claim1_evaluate,
     derivation=("derivations.test_time.minimal_training_length: the m → ∞ error of tts:cor-3.5 is decreasing in n "
                 "(each direction contracts by 1/(1 + n/(1 + trΛ/λ_j))) and in k (each factor < 1), so n*(k, ε) is "
@@ -339,10 +367,10 @@ claim_2 = Record(
                                                             "isotropic test)"),
     convention=JAVANMARD,
     assumptions=ASSUMPTIONS + ("m → ∞",),
-    parameters=(Parameter("Lambda", "training covariance Λ"), Parameter("n", "training prompt length"),
-                Parameter("Sigma", "test covariance Σ")),
-    statement=lambda: sp.Symbol(r"\exists k_0:\ \|(I - \Gamma^{-1}\Sigma)^{k+1}\|_F > \|(I - \Gamma^{-1}\Sigma)^{k}"
-                                r"\|_F\ \forall k \ge k_0 \iff \rho(I - \Gamma^{-1}\Sigma) > 1"),
+    parameters=(Parameter("Lambda", "training covariance Λ", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n), Parameter("Sigma", "test covariance Σ", symbol=Sig)),
+    statement=lambda: Equivalence(EventuallyIncreasing(FrobeniusNormSquared(sp.MatPow(_one_step(Sig), k_)), k_),
+                                  sp.StrictGreaterThan(SpectralRadius(_one_step(Sig)), 1)),
     evaluator=_claim2_evaluate,
     derivation=("Training Λ = diag(1, 1/2, 1/3, 1/4), isotropic test Σ = I. Γ_jj = (1 + 1/n)/j + trΛ/n, and "
                 "overthinking (tts:rem-4.1) iff some Γ_jj < 1/2; the first direction to cross is j = 4: "

@@ -9,34 +9,48 @@ import sympy as sp
 from derivations import finite_cot, test_time
 from derivations.optimal_depth import optimal_depth as optimal_depth_of
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, Expectation, FrobeniusNormSquared
-from derivations.pretraining import gamma_closed_form
+from derivations.notation import (ArgMin, Eigenvalue, Equation, Expectation, ExpectedSquaredError,
+                                  FrobeniusNormSquared, RegularisedCovariance)
+from derivations.pretraining import gamma_closed_form, trained_preconditioner
+from derivations.settings import DEPTH_LAMBDA
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from verify.quantities import CotWeightError, PromptGroup
 
-d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
+d, n, m, k, K = sp.symbols("d n m k K", positive=True, integer=True)
 Sigma_train = sp.MatrixSymbol(r"\Lambda", d, d)
 Sigma_test = sp.MatrixSymbol(r"\Sigma", d, d)
 S_hat = sp.MatrixSymbol(r"\hat{\Sigma}_{m}", d, d)
-Gamma = sp.MatrixSymbol(r"\Gamma", d, d)   # a name; the third statement defines it (Thm 3.1)
+Gamma = RegularisedCovariance(Sigma_train, n)   # prints Γ; the third statement spells it out (Thm 3.1)
 I = sp.Identity(d)
 R = sp.Rational
-error_k = sp.Symbol(r"\mathbb{E}\|e_{k}\|^{2}")
+TRAINED = sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False)   # Ṽ = −Γ⁻¹
 
-_PARAMETERS = (Parameter("Sigma_train", "training feature covariance Λ (rational, PSD, non-zero)"),
-               Parameter("n", "training prompt length (integer ≥ 1 or a symbol)"),
-               Parameter("Sigma_test", "test feature covariance Σ (rational, positive definite)"),
-               Parameter("m", "test prompt length (integer ≥ 1 or a symbol)"))
+
+def _step(left: sp.MatrixExpr, right: sp.MatrixExpr) -> sp.MatAdd:
+    """I − left·right, kept as written (SymPy's * would spell Γ out)."""
+    return sp.MatAdd(I, sp.MatMul(-1, left, right, evaluate=False), evaluate=False)
+
+
+def error_k(Sigma: sp.MatrixExpr = Sigma_test, m_test: sp.Expr = m) -> ExpectedSquaredError:
+    """E‖ŵ_k − w*‖² (the error e_k) of the trained LSA on m_test examples from N(0, Σ)."""
+    return ExpectedSquaredError(TRAINED, Sigma, m_test, k)
+
+
+_PARAMETERS = (Parameter("Sigma_train", "training feature covariance Λ (rational, PSD, non-zero)", symbol=Sigma_train),
+               Parameter("n", "training prompt length (integer ≥ 1 or a symbol)", symbol=n),
+               Parameter("Sigma_test", "test feature covariance Σ (rational, positive definite)", symbol=Sigma_test),
+               Parameter("m", "test prompt length (integer ≥ 1 or a symbol)", symbol=m))
 _ASSUMPTIONS = ("trained LSA Ṽ = −Γ⁻¹, W̃ = I with Γ = (1 + 1/n)Λ + tr(Λ)/n·I (Thm 3.1)",
                 "test prompts: m examples x ~ N(0, Σ), w* ~ N(0, I_d), no noise, ŵ_0 = 0",
                 "k CoT steps at test time by appending columns (Prop. 3.2): e_k = (I − Γ⁻¹Ŝ)^k w* up to sign")
 
-_LAMBDA = sp.diag(1, R(1, 2), R(1, 4))
+_LAMBDA = DEPTH_LAMBDA
 _N = 20
 
 
 def _v_tilde(n_):
-    return -gamma_closed_form(_LAMBDA, n_).inv()
+    """The pretrained Ṽ* = −Γ⁻¹ for training length n at the check's Λ (derivations.pretraining)."""
+    return trained_preconditioner(_LAMBDA, n_)
 
 
 # --- tts:exact-cot-error -----------------------------------------------------------------------------------------
@@ -57,11 +71,12 @@ exact_cot_error = Record(
     also_from=(Source("2502.21212", "Huang-Wang-Lee, k-step error E tr((I − CS)^{2k})"),),
     convention=JAVANMARD,
     assumptions=_ASSUMPTIONS,
-    parameters=_PARAMETERS + (Parameter("k", "number of CoT steps (integer ≥ 0)"),),
+    parameters=_PARAMETERS + (Parameter("k", "number of CoT steps (integer ≥ 0)", symbol=k),),
     statement=lambda: [
-        Equation(error_k, Expectation(sp.Trace(sp.MatPow(I - sp.Inverse(Gamma) * S_hat, k)
-                                               * sp.MatPow(I - S_hat * sp.Inverse(Gamma), k)))),
-        Equation(sp.Limit(error_k, m, sp.oo), FrobeniusNormSquared(sp.MatPow(I - sp.Inverse(Gamma) * Sigma_test, k))),
+        Equation(error_k(), Expectation(sp.Trace(sp.MatMul(sp.MatPow(_step(sp.Inverse(Gamma), S_hat), k),
+                                                           sp.MatPow(_step(S_hat, sp.Inverse(Gamma)), k),
+                                                           evaluate=False)), S_hat, Sigma_test, m)),
+        Equation(sp.Limit(error_k(), m, sp.oo), FrobeniusNormSquared(sp.MatPow(_step(sp.Inverse(Gamma), Sigma_test), k))),
         Equation(Gamma, gamma_closed_form(Sigma_train, n))],
     evaluator=_exact_error,
     derivation=(
@@ -123,10 +138,10 @@ def _optimal_depth(Sigma_train, n, Sigma_test, m, cap):
 
 
 def _limit_statement():
-    lam = sp.IndexedBase(r"\lambda")
+    """Matched covariances (test Σ = Λ): lim_m E‖e_k‖² = Σ_j (1 + n/(1 + tr Λ/λ_j))^{−2k} over Λ's eigenvalues."""
     j = sp.Symbol("j", integer=True, positive=True)
-    per_direction = (1 + n / (1 + sp.Trace(Sigma_train) / lam[j])) ** (-2 * k)
-    matched = sp.Symbol(r"\lim_{m \to \infty} \mathbb{E}\|e_{k}\|^{2} \Big|_{\Sigma = \Lambda = \operatorname{diag}(\lambda)}")
+    per_direction = (1 + n / (1 + sp.Trace(Sigma_train) / Eigenvalue(Sigma_train, j))) ** (-2 * k)
+    matched = sp.Subs(sp.Limit(error_k(Sigma_train), m, sp.oo), Sigma_test, Sigma_train)   # prints |_{Σ=Λ}
     return Equation(matched, sp.Sum(per_direction, (j, 1, d)))
 
 
@@ -138,11 +153,11 @@ optimal_depth_record = Record(
                   remark="beyond the paper: exact k* at finite m; overthinking with matched covariances"),
     convention=JAVANMARD,
     assumptions=_ASSUMPTIONS + ("k* searched over 1 ≤ k ≤ cap; at the cap it is reported as not found",),
-    parameters=_PARAMETERS + (Parameter("cap", "largest k searched (integer ≥ 2)"),),
+    parameters=_PARAMETERS + (Parameter("cap", "largest k searched (integer ≥ 2)", symbol=K),),
     statement=lambda: [
-        Equation(sp.Symbol("k^{*}"), sp.Symbol(r"\operatorname{argmin}_{1 \le k \le K} \mathbb{E}\|e_{k}\|^{2}")),
+        Equation(sp.Symbol("k^{*}"), ArgMin(error_k(), k, 1, K)),
         _limit_statement(),
-        Equation(sp.Symbol(r"\lim_{k \to \infty} \mathbb{E}\|e_{k}\|^{2} \Big|_{m < \infty}"), sp.oo)],
+        Equation(sp.Limit(error_k(), k, sp.oo), sp.oo)],
     evaluator=_optimal_depth,
     derivation=(
         "derivations.optimal_depth: the exact errors E‖e_k‖², k ≤ cap, from one pass of the exact engine, and their "

@@ -8,9 +8,11 @@ from functools import cache
 import sympy as sp
 
 from derivations import hardness as hard
-from derivations import multitask, pretraining, task_selection
+from derivations import multitask, pretraining, settings, task_selection, test_time
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, FrobeniusNormSquared
+from derivations.notation import (ArgMin, Component, Defined, Eigenvalue, Equation, Expectation, ExpectedSquaredError, Family,
+                                  FrobeniusNormSquared, Hardness, Maximum, MixturePreconditioner,
+                                  RegularisedCovariance, Simplex, SmallestEigenvalue, TaskSum)
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import cot_steps, exact_covariance, prompt_length
 from derivations.weight_error import cot_weight_error
@@ -23,10 +25,11 @@ j, ell = sp.symbols("j ell", positive=True, integer=True)
 Lam = sp.MatrixSymbol(r"\Lambda", d, d)
 Lam_l = sp.MatrixSymbol(r"\Lambda_{\ell}", d, d)
 Sig = sp.MatrixSymbol(r"\Sigma", d, d)
-pi_l, n_l = sp.Symbol(r"\pi_{\ell}"), sp.Symbol(r"n_{\ell}")
-lam_j, lam_min = sp.Symbol(r"\lambda_{j}"), sp.Symbol(r"\lambda_{\min}(\Lambda)")
-Hard = sp.Function(r"\operatorname{Hard}")
+pi_l, n_l = sp.Symbol(r"\pi_{\ell}"), sp.Symbol(r"n_{\ell}", positive=True)
+pi = sp.Symbol(r"\pi")   # a task mixture: a point of the simplex
+L_tasks = sp.Symbol("L", positive=True, integer=True)
 I = sp.Identity(d)
+TRAINED = sp.MatMul(-1, sp.Inverse(RegularisedCovariance(Lam, n)), evaluate=False)   # Ṽ = −Γ⁻¹ (Thm 3.1)
 
 # --- tts:def-hardness -------------------------------------------------------------------------------------------
 
@@ -39,15 +42,19 @@ def _hardness_evaluate(Lambda, n, m):
     Lambda, n = exact_covariance(Lambda, "Lambda"), prompt_length(n)
     if not Lambda.is_diagonal():
         raise InputError("tts:def-hardness: the per-direction errors need a diagonal Lambda (its eigenbasis)")
-    return hard.direction_errors(pretraining.stationary_preconditioner(Lambda, n), Lambda, m)
+    return hard.direction_errors(pretraining.trained_preconditioner(Lambda, n), Lambda, m)
+
+
+def _direction_limit() -> sp.Limit:
+    """lim_{m→∞} E(ŵ_1 − w*)_j², the error of coordinate direction j."""
+    return sp.Limit(ExpectedSquaredError(TRAINED, Lam, m, 1, direction=j), m, sp.oo)
 
 
 def _hardness_statement():
-    limit = sp.Symbol(r"\lim_{m\to\infty}\mathbb{E}(\hat{w}_1 - w^{*})_j^{2}")
-    return [Equation(Hard(Lam), sp.Trace(Lam) / lam_min),
-            Equation(limit, (1 + n / (1 + sp.Trace(Lam) / lam_j)) ** -2),
-            Equation(sp.Symbol(r"\max_j \lim_{m\to\infty}\mathbb{E}(\hat{w}_1 - w^{*})_j^{2}"),
-                        (1 + n / (1 + Hard(Lam))) ** -2)]
+    contraction = (1 + n / (1 + sp.Trace(Lam) / Eigenvalue(Lam, j))) ** -2
+    return [Equation(Family(_direction_limit(), j, d), Family(contraction, j, d)),
+            Equation(Hardness(Lam), sp.Trace(Lam) / SmallestEigenvalue(Lam)),
+            Equation(Maximum(_direction_limit(), j, 1, d), (1 + n / (1 + Hardness(Lam))) ** -2)]
 
 
 def_hardness = Record(
@@ -61,8 +68,9 @@ def_hardness = Record(
                  "LSA at the pretrained optimum Ṽ = −Γ⁻¹ (training length n), W̃ = I, one step (k = 1)",
                  "Λ diagonal, so the coordinates are its eigen-directions (the per-direction statement)",
                  "m test examples; the statement is the m → ∞ limit, the evaluator is exact at every m"),
-    parameters=(Parameter("Lambda", "diagonal task covariance Λ"), Parameter("n", "training prompt length"),
-                Parameter("m", "test prompt length (sympy.oo for the limit)")),
+    parameters=(Parameter("Lambda", "diagonal task covariance Λ", symbol=Lam),
+                Parameter("n", "training prompt length", symbol=n),
+                Parameter("m", "test prompt length (sympy.oo for the limit, which the statement is)")),
     statement=_hardness_statement,
     evaluator=_hardness_evaluate,
     derivation=("Ṽ = −Γ⁻¹ is solved from the pretraining loss (derivations.pretraining); the one-step error operator "
@@ -76,7 +84,7 @@ def_hardness = Record(
                 "test examples; exact per-direction errors 0.0336, 0.0588, 0.2608 (limits 0.0132, 0.0301, 0.2111)."),
     check=MonteCarloCheck(
         quantity=CotWeightError.single(_H_LAMBDA, _H_M,
-                                       lambda: pretraining.stationary_preconditioner(_H_LAMBDA, _H_N),
+                                       lambda: pretraining.trained_preconditioner(_H_LAMBDA, _H_N),
                                        per_direction=True),
         expected=lambda: _hardness_evaluate(_H_LAMBDA, _H_N, _H_M),
         control=NegativeControl("the strongest direction learnt worst (the per-direction errors in reverse order)",
@@ -89,9 +97,8 @@ def_hardness = Record(
 
 # --- tts:multitask-optimum --------------------------------------------------------------------------------------
 
-_MT_TASKS = (multitask.Task.of(sp.diag(4, R(1, 2), R(1, 4)), 10),
-             multitask.Task.of([[1, R(1, 2), 0], [R(1, 2), 2, R(1, 3)], [0, R(1, 3), R(1, 5)]], 10))
-_MT_WEIGHTS = (R(1, 3), R(2, 3))
+_MT_TASKS = tuple(multitask.Task.of(Lambda, n_) for Lambda, n_ in settings.MULTITASK_TASKS)
+_MT_WEIGHTS = settings.MULTITASK_WEIGHTS
 
 
 def _tasks_from(Lambdas, ns) -> list[multitask.Task]:
@@ -111,12 +118,12 @@ def _mixture_gradient(V_tilde) -> TrainingGradient:
 
 
 def _multitask_statement():
-    mean = sp.Sum(pi_l * Lam_l, (ell, 1, sp.Symbol("L")))
-    second = sp.Sum(pi_l * ((1 + 1 / n_l) * Lam_l ** 2 + sp.Trace(Lam_l) / n_l * Lam_l), (ell, 1, sp.Symbol("L")))
-    V = sp.MatrixSymbol(r"\tilde{V}(\pi)", d, d)
-    mean_symbol, second_symbol = sp.MatrixSymbol(r"\bar{\Lambda}", d, d), sp.MatrixSymbol(r"\bar{M}", d, d)
-    return [Equation(V, -mean_symbol * sp.Inverse(second_symbol)),
-            Equation(mean_symbol, mean), Equation(second_symbol, second)]
+    S_l = sp.MatrixSymbol(r"\hat{\Sigma}_{\ell}", d, d)
+    second = (1 + 1 / n_l) * Lam_l ** 2 + sp.Trace(Lam_l) / n_l * Lam_l   # E_ℓ[Ŝ²]
+    return [Equation(MixturePreconditioner(Lam_l, n_l, pi),
+                     sp.MatMul(-1, TaskSum(pi_l * Lam_l, ell, L_tasks),
+                               sp.Inverse(TaskSum(pi_l * second, ell, L_tasks)), evaluate=False)),
+            Equation(Expectation(S_l ** 2, S_l, Lam_l, n_l), second)]
 
 
 multitask_optimum = Record(
@@ -128,8 +135,9 @@ multitask_optimum = Record(
     assumptions=("a training prompt is of task ℓ with probability π_ℓ: n_ℓ examples x ~ N(0, Λ_ℓ)",
                  "w* ~ N(0, I_d), no noise; no CoT in training, ŵ_0 = 0, W̃ = I",
                  "population loss ½ Σ_ℓ π_ℓ E_ℓ‖ŵ_1 − w*‖²; Σπ_ℓΛ_ℓ invertible"),
-    parameters=(Parameter("Lambdas", "list of task covariances Λ_ℓ"), Parameter("ns", "list of prompt lengths n_ℓ"),
-                Parameter("weights", "task probabilities π_ℓ (sum 1)")),
+    parameters=(Parameter("Lambdas", "list of task covariances Λ_ℓ", symbol=Lam_l),
+                Parameter("ns", "list of prompt lengths n_ℓ", symbol=n_l),
+                Parameter("weights", "task probabilities π_ℓ (sum 1)", symbol=pi_l)),
     statement=_multitask_statement,
     evaluator=_multitask_evaluate,
     derivation=("Per task, the derived pretraining gradient (derivations.pretraining.population_gradient, Wick "
@@ -163,54 +171,73 @@ def _selection(Sigma, k_) -> task_selection.Selection:
 
 def _selection_evaluate(Sigma, k):
     Sigma = exact_covariance(Sigma)
-    if Sigma.rows != task_selection.DIMENSION:
-        raise InputError(f"the experiment's tasks have d = {task_selection.DIMENSION}; "
+    if Sigma.rows != settings.DIMENSION:
+        raise InputError(f"the experiment's tasks have d = {settings.DIMENSION}; "
                          f"Sigma is {Sigma.rows}×{Sigma.rows}")
     return _selection(Sigma, cot_steps(k))
 
 
 def _exact_errors(weight_sets, Sigma, m_, k_) -> sp.Matrix:
     """Exact test errors (k ≤ 2 at finite m, any k at m = oo) of the models trained on each mixture."""
-    tasks = task_selection.experiment_tasks(Sigma.rows)
+    tasks = settings.experiment_tasks(Sigma.rows)
     errors = []
     for weights in weight_sets:
         V = multitask.multitask_preconditioner(tasks, task_selection.rational_weights(weights))
-        errors.append(task_selection.population_error(V, Sigma, k_) if m_ == sp.oo
+        errors.append(test_time.population_error(V, Sigma, k_) if m_ == sp.oo
                       else cot_weight_error(k_, V, sp.eye(Sigma.rows), Sigma, m_))
     return sp.Matrix(errors)
 
 
 def _prop43_models() -> list[tuple[float, ...]]:
-    s = _selection(sp.ImmutableMatrix(task_selection.power_law_spectrum(_SEL_ALPHA)), 1)
+    s = _selection(sp.ImmutableMatrix(settings.power_law_spectrum(_SEL_ALPHA)), 1)
     return [s.true_weights, tuple(float(q) for q in s.qp_weights), s.constrained_weights]
 
 
 @cache
 def _prop43_expected() -> sp.Matrix:
-    return _exact_errors(_prop43_models(), task_selection.power_law_spectrum(_SEL_ALPHA), _SEL_M, 1)
+    return _exact_errors(_prop43_models(), settings.power_law_spectrum(_SEL_ALPHA), _SEL_M, 1)
 
 
 def _models_test_error(weight_sets: Callable[[], list], k_: int) -> CotWeightError:
     """The simulated test errors, on the same prompts of the test task, of the models trained on each mixture of
     ``weight_sets()`` (evaluated when the check runs)."""
     def models() -> tuple[sp.Matrix, ...]:
-        tasks = task_selection.experiment_tasks()
+        tasks = settings.experiment_tasks()
         return tuple(multitask.multitask_preconditioner(tasks, task_selection.rational_weights(w))
                      for w in weight_sets())
 
-    return CotWeightError(task_selection.power_law_spectrum(_SEL_ALPHA), (PromptGroup(_SEL_M, models, (k_,)),))
+    return CotWeightError(settings.power_law_spectrum(_SEL_ALPHA), (PromptGroup(_SEL_M, models, (k_,)),))
+
+
+_EXPERIMENT = settings.experiment_tasks()
+_COVARIANCES = sp.Tuple(*(sp.ImmutableMatrix(t.Lambda) for t in _EXPERIMENT))
+_LENGTHS = sp.Tuple(*(t.n for t in _EXPERIMENT))
+
+
+def mixture_model(weights: sp.Basic) -> MixturePreconditioner:
+    """Ṽ(π) trained on the mixture π of the experiment's four task types."""
+    return MixturePreconditioner(_COVARIANCES, _LENGTHS, weights)
+
+
+def mixture_error(weights: sp.Basic, m_test: sp.Expr = sp.oo) -> ExpectedSquaredError:
+    """E‖ŵ_k − w*‖² on the test task Σ of the model trained on π (m_test = ∞: the objective F_k(π))."""
+    return ExpectedSquaredError(mixture_model(weights), Sig, m_test, k)
+
+
+def _selected() -> ArgMin:
+    """π* = argmin over the simplex of F_k(π)."""
+    return ArgMin(mixture_error(pi), pi, Simplex(len(_EXPERIMENT)))
 
 
 def _prop43_statement():
-    F = sp.Function("F_k")
-    pi = sp.Symbol(r"\pi^{*}")
-    return [Equation(pi, sp.Symbol(r"\arg\min_{\pi\in\Delta}") * F(sp.Symbol(r"\pi"))),
-            Equation(F(sp.Symbol(r"\pi")), FrobeniusNormSquared((I - sp.MatrixSymbol(r"\Gamma(\pi)", d, d) ** -1
-                                                                 * Sig) ** k)),
-            sp.GreaterThan(sp.Symbol(r"\sum_{\ell\ \mathrm{hard}}\pi^{*}_{\ell}"), R(1, 2)),
-            Equation(sp.Symbol(r"\pi^{QP}"), sp.Symbol(r"\arg\min_{\pi\in\Delta}")
-                     * FrobeniusNormSquared(I - Sig ** -1 * sp.MatrixSymbol(r"\sum_{\ell}\pi_{\ell}\Lambda_{\ell}",
-                                                                           d, d)))]
+    pi_star = Defined(sp.Symbol(r"\pi^{*}"), _selected())
+    hard = [i + 1 for i, t in enumerate(settings.TASK_TYPES) if t.is_hard]
+    return [Equation(pi_star.args[0], _selected()),
+            Equation(mixture_error(pi), FrobeniusNormSquared(sp.MatPow(I + mixture_model(pi) * Sig, k))),
+            sp.GreaterThan(sp.Add(*(Component(pi_star, i) for i in hard)), R(1, 2)),
+            Equation(sp.Symbol(r"\pi^{QP}"),
+                     ArgMin(FrobeniusNormSquared(I - Sig ** -1 * TaskSum(pi_l * Lam_l, ell, L_tasks)), pi,
+                            Simplex(len(_EXPERIMENT))))]
 
 
 prop_43 = Record(
@@ -229,7 +256,8 @@ prop_43 = Record(
                  "spacing 1/3); the simulated models use the mixtures rounded to 3 decimals",
                  "the claim holds when the test task is hard enough: for Σ = spectrum(α_test) and k = 2 the hard "
                  "mass crosses 1/2 at α_test ≈ 0.465 (it is ≈ 0 for α_test = 1/5)"),
-    parameters=(Parameter("Sigma", "test covariance Σ (5×5)"), Parameter("k", "number of CoT steps at test time")),
+    parameters=(Parameter("Sigma", "test covariance Σ (5×5)", symbol=Sig),
+                Parameter("k", "number of CoT steps at test time", symbol=k)),
     statement=_prop43_statement,
     evaluator=_selection_evaluate,
     derivation=("derivations.task_selection: F_k is the derived error operator evaluated at S = Σ with Ṽ(π) from "
@@ -283,13 +311,15 @@ def _claim_evaluate(Sigma, m, k):
 
 @cache
 def _claim_expected() -> sp.Matrix:
-    return _claim_evaluate(task_selection.power_law_spectrum(_SEL_ALPHA), _SEL_M, _CLAIM_K)
+    return _claim_evaluate(settings.power_law_spectrum(_SEL_ALPHA), _SEL_M, _CLAIM_K)
 
 
 def _claim_statement():
-    F = sp.Function("F_k")
-    return [sp.StrictLessThan(F(sp.Symbol(r"\pi^{\mathrm{sel}}")), F(sp.Symbol(r"\pi^{\mathrm{unif}}"))),
-            sp.StrictLessThan(F(sp.Symbol(r"\pi^{\mathrm{sel}}")), F(sp.Symbol(r"\pi^{\mathrm{easy}}")))]
+    selected = Defined(sp.Symbol(r"\pi^{sel}"), _selected())
+    uniform = Defined(sp.Symbol(r"\pi^{unif}"), sp.ImmutableMatrix([R(1, 4)] * 4))
+    easy = Defined(sp.Symbol(r"\pi^{easy}"), sp.ImmutableMatrix([R(1, 2), 0, R(1, 2), 0]))
+    return [sp.StrictLessThan(mixture_error(selected, m), mixture_error(uniform, m)),
+            sp.StrictLessThan(mixture_error(selected, m), mixture_error(easy, m))]
 
 
 claim_3 = Record(
@@ -302,8 +332,9 @@ claim_3 = Record(
         "selected mixture π^sel = the true optimum for the test task (rounded to 3 decimals); uniform = 1/4 each; "
         "easy-only = 1/2 on Easy-Short and Easy-Long",
         "test task α_test = 3/5 (between the candidates), m = 200 test examples, k = 2 CoT steps"),
-    parameters=(Parameter("Sigma", "test covariance Σ (5×5)"), Parameter("m", "test prompt length (or sympy.oo)"),
-                Parameter("k", "CoT steps (≤ 2 at finite m)")),
+    parameters=(Parameter("Sigma", "test covariance Σ (5×5)", symbol=Sig),
+                Parameter("m", "test prompt length (or sympy.oo)", symbol=m),
+                Parameter("k", "CoT steps (≤ 2 at finite m)", symbol=k)),
     statement=_claim_statement,
     evaluator=_claim_evaluate,
     derivation=("For each mixture the trained Ṽ(π) is the solved multi-task optimum (tts:multitask-optimum); its "
@@ -322,7 +353,7 @@ claim_3 = Record(
                 "(icl-theory figures) shows these and the error against k for the three mixtures (exact m → ∞ and "
                 "simulated m = 1000)."),
     check=MonteCarloCheck(
-        quantity=_models_test_error(lambda: _claim_models(task_selection.power_law_spectrum(_SEL_ALPHA), _CLAIM_K),
+        quantity=_models_test_error(lambda: _claim_models(settings.power_law_spectrum(_SEL_ALPHA), _CLAIM_K),
                                     _CLAIM_K),
         expected=_claim_expected,
         control=NegativeControl("the easy-only mixture is at least as good as the selected one (its error set to "

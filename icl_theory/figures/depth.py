@@ -19,9 +19,10 @@ import sympy as sp
 from derivations import marchenko_pastur
 from derivations.finite_cot import cot_error_coefficients
 from derivations.optimal_depth import depth_from_errors
+from derivations.settings import DEPTH_LAMBDA
 from icl_theory.figures.output import pyplot, save_png, write_csv
 
-LAMBDA = sp.diag(1, sp.Rational(1, 2), sp.Rational(1, 4))
+LAMBDA = DEPTH_LAMBDA
 CAP = 8
 TRAIN_LENGTHS = (2, 5, 10, 20, 40, 80)
 TEST_LENGTHS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 70, 100, 150, 200)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from derivations import multitask, task_selection
+from derivations import multitask, qp_surrogate, settings, task_selection
 from icl_theory.figures.output import pyplot, save_png, write_csv
 from verify.mixture_training import train_on_mixture
 from verify.quantities import CotWeightError, PromptGroup
@@ -39,12 +39,12 @@ def averaged_selection() -> dict[str, list[float]]:
 
 def qp_versus_true(k: int = 2) -> list[dict]:
     """Per test task: the true optimum of F_k, the QP's exact solution, hard masses and total-variation distance."""
-    tasks = task_selection.experiment_tasks()
+    tasks = settings.experiment_tasks()
     rows = []
     for alpha in TEST_ALPHAS:
-        Sigma = task_selection.power_law_spectrum(alpha)
+        Sigma = settings.power_law_spectrum(alpha)
         true = task_selection.optimise_true_objective(task_selection.TrueObjective.of(tasks, Sigma, k)).weights
-        qp = np.array([float(q) for q in task_selection.solve_surrogate_qp([t.Lambda for t in tasks], Sigma)])
+        qp = np.array([float(q) for q in qp_surrogate.solve_surrogate_qp([t.Lambda for t in tasks], Sigma)])
         rows.append({"alpha_test": str(alpha), "true": true.tolist(), "qp": qp.tolist(),
                      "true_hard_mass": task_selection.hard_mass(true), "qp_hard_mass": task_selection.hard_mass(qp),
                      "total_variation": 0.5 * float(np.abs(true - qp).sum())})
@@ -53,8 +53,8 @@ def qp_versus_true(k: int = 2) -> list[dict]:
 
 def error_curves() -> dict[str, dict[str, list[float]]]:
     """Mixture -> exact m → ∞ errors over CURVE_KS and simulated m = SIM_M errors (mean, SE) over SIM_KS."""
-    tasks = task_selection.experiment_tasks()
-    Sigma = task_selection.power_law_spectrum(CURVE_ALPHA)
+    tasks = settings.experiment_tasks()
+    Sigma = settings.power_law_spectrum(CURVE_ALPHA)
     selected = task_selection.optimise_true_objective(task_selection.TrueObjective.of(tasks, Sigma, 2)).weights
     mixtures = {"selected": selected, "uniform": np.full(4, 0.25), "easy-only": np.array([0.5, 0.0, 0.5, 0.0])}
     numeric = multitask.NumericMixture.of(tasks)
@@ -75,10 +75,10 @@ def error_curves() -> dict[str, dict[str, list[float]]]:
 def task_selection_figure(out_dir: Path) -> list[Path]:
     plt = pyplot()
     selection, curves = averaged_selection(), error_curves()
-    names = [t.name for t in task_selection.TASK_TYPES]
+    names = [t.name for t in settings.TASK_TYPES]
     data_path = Path(out_dir) / "task_selection.json"
     data_path.write_text(json.dumps({
-        "task_types": [{"name": t.name, "alpha": str(t.alpha), "B": t.B} for t in task_selection.TASK_TYPES],
+        "task_types": [{"name": t.name, "alpha": str(t.alpha), "B": t.B} for t in settings.TASK_TYPES],
         "test_alphas": [str(a) for a in TEST_ALPHAS], "averaged_selection": selection,
         "curve_test_alpha": str(CURVE_ALPHA), "curve_ks": list(CURVE_KS), "simulated_m": SIM_M,
         "simulated_ks": list(SIM_KS), "simulated_prompts": SIM_PROMPTS, "seed": SEED, "curves": curves,
@@ -104,10 +104,8 @@ def task_selection_figure(out_dir: Path) -> list[Path]:
     return [data_path, save_png(fig, Path(out_dir) / "task_selection.png")]
 
 
-TRAINING_LAMBDAS = (sp.diag(4, sp.Rational(1, 2), sp.Rational(1, 4)),
-                    sp.Matrix([[1, sp.Rational(1, 2), 0], [sp.Rational(1, 2), 2, sp.Rational(1, 3)],
-                               [0, sp.Rational(1, 3), sp.Rational(1, 5)]]))
-TRAINING_LENGTHS, TRAINING_WEIGHTS = (10, 10), (sp.Rational(1, 3), sp.Rational(2, 3))
+TRAINING_LAMBDAS = tuple(Lambda for Lambda, _ in settings.MULTITASK_TASKS)
+TRAINING_LENGTHS, TRAINING_WEIGHTS = tuple(n for _, n in settings.MULTITASK_TASKS), settings.MULTITASK_WEIGHTS
 TRAINING_STEPS, TRAINING_BATCH, TRAINING_RATE = 3000, 200, 0.03
 
 

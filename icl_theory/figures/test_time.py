@@ -25,7 +25,8 @@ import numpy as np
 import sympy as sp
 
 from derivations import test_time
-from derivations.records.tts import ISOTROPIC, TRAINING, trained
+from derivations.records.tts import trained
+from derivations.settings import ISOTROPIC, TRAINING
 from icl_theory.figures.output import pyplot, save_png, write_csv
 from verify.quantities import CotWeightError, PromptGroup
 from verify.runner import numeric
