@@ -38,6 +38,8 @@ def test_show_latex_is_only_the_statement(capsys):
     (["show", "base:gamma-sta"], "unknown result id 'base:gamma-sta'; did you mean base:gamma-star?"),
     (["verify", "nothing:*"], "no result id matches 'nothing:*'"),
     (["verify", "--samples", "0"], "must be ≥ 1"),
+    (["verify", "synergy:lem-A.1", "--samples", "1"], "--samples 1 buys fewer than 2 rows"),
+    (["verify", "tts:thm-3.1", "--samples", "9600"], "use at least 9,601"),
     (["verify", "--seed", "x"], "expected a whole number"),
     (["verify", "--resume"], "--resume needs --out DIR"),
     (["verify", "--alpha", "2"], "--alpha must be between 0 and 1"),
@@ -89,3 +91,12 @@ def test_same_seed_same_report_for_any_number_of_workers(capsys):
         report = json.loads(out)[0]
         reports.append((report["prediction"], report["control"]))
     assert reports[0] == reports[1]
+
+
+def test_samples_count_draws_even_for_a_check_that_trains_models(capsys):
+    # tts:thm-3.1 trains one model per 9,600 draws (300 SGD steps × 32 prompts): 40,000 draws are 5 models in
+    # 5 batches, judged with Student's t (4 degrees of freedom); before, --samples counted models.
+    status, out, _ = run(capsys, "verify", "tts:thm-3.1", "--samples", "40000", "--json")
+    report = json.loads(out)[0]
+    assert status in (0, 1) and report["prediction"]["samples"] == 5
+    assert report["prediction"]["z_critical"] > 20   # t with 4 dof at α/(2·16), far above the normal 4.9

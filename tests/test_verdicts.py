@@ -83,3 +83,14 @@ def test_exact_cot_error_check_is_sized_by_its_exact_variance():
     report = run_check(registry.get("tts:exact-cot-error"), seed=2)
     assert report.prediction.samples == 240_240
     assert report.passed, report.prediction.summary()
+
+
+def test_summary_of_a_zero_variance_estimate_has_no_division_warning():
+    import warnings
+
+    from verify.statistics import Verdict
+
+    verdict = Verdict(FAIL, [1.0, 0.0], [0.0, 0.0], [0.0, 0.0], 200, float("inf"), 3.0, 1e-4, 0.1, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "worst 1 ± 0 vs 0" in verdict.summary()

@@ -69,7 +69,7 @@ def batch_count(quantity: Quantity, samples: int) -> int:
     rows = quantity.units(samples)
     if rows < 2:
         raise InputError(f"--samples {samples} buys fewer than 2 rows of {type(quantity).__name__} "
-                         f"({quantity.draws_per_unit:,} draws each); use at least {2 * quantity.draws_per_unit:,}")
+                         f"({quantity.draws_per_unit:,} draws each); use at least {quantity.draws_per_unit + 1:,}")
     return BATCHES if rows >= 2 * BATCHES else rows
 
 

@@ -90,7 +90,10 @@ class Verdict:
         if len(self.estimate) == 1:
             body = f"{self.estimate[0]:.6g} ± {self.standard_error[0]:.2g} vs {self.predicted[0]:.6g}"
         else:
-            worst = int(np.argmax(np.abs(np.subtract(self.estimate, self.predicted)) / np.asarray(self.standard_error)))
+            gaps, se = np.abs(np.subtract(self.estimate, self.predicted)), np.asarray(self.standard_error)
+            with np.errstate(divide="ignore", invalid="ignore"):   # SE 0: every row equal (a 0/1 outcome, say)
+                scaled = np.where(se > 0, gaps / se, np.where(gaps > 0, np.inf, 0.0))
+            worst = int(np.argmax(scaled))
             body = (f"{len(self.estimate)} components, worst {self.estimate[worst]:.6g} ± "
                     f"{self.standard_error[worst]:.2g} vs {self.predicted[worst]:.6g}")
         return (f"{self.outcome}: {body} (|z| max {self.z_max:.2f}, z* {self.z_critical:.2f}, "
