@@ -190,14 +190,6 @@ class Equivalence(Equation):
 W_STAR = sp.Symbol("w^{*}")   # the task vector as 2603.01293 writes it (2510.03605 writes w)
 
 
-def _trained_model(V: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
-    """(Λ, n) when V is the trained preconditioner −Γ(Λ, n)⁻¹ written with ``RegularisedCovariance``."""
-    if isinstance(V, sp.MatMul) and len(V.args) == 2 and V.args[0] == -1 and isinstance(V.args[1], sp.Inverse) \
-            and isinstance(V.args[1].arg, RegularisedCovariance):
-        return V.args[1].arg.args
-    return None
-
-
 class ExpectedSquaredError(sp.Expr):
     r"""E‖ŵ_k − w*‖² of the LSA with Ṽ = V, W̃ = I, ŵ_0 = 0 on test prompts of m examples x ~ N(0, Σ), w* ~ N(0, I_d)
     (2603.01293 Prop. 5.1 at k = 1; 2510.03605 Thm 3.3, Prop. 3.2); with ``direction`` j ≥ 1 the coordinate error
@@ -205,9 +197,10 @@ class ExpectedSquaredError(sp.Expr):
     \hat{w}_{k}(π) for a mixture-trained Ṽ(π)); for m → ∞ either ``sp.Limit(·, m, sp.oo)`` (evaluated as the limit of
     the exact finite-m error) or m = ``sp.oo`` (printed with \lim_{m \to \infty}, evaluated at S = Σ).
 
-    ``doit()`` with explicit V, Σ and k: the derived k-step error operator E_k (``derivations.lsa.error_operator``)
-    integrated over S by the Wick engine (m a number or a symbol), or at S = Σ for m = ∞; when V is the trained
-    −Γ(Λ, n)⁻¹ the exact Wishart engine ``derivations.finite_cot`` (any k) is used instead.
+    ``doit()`` with explicit V, Σ and k: for rational V and Σ the exact engines of the house, ``finite_cot.
+    preconditioned_errors`` (m a number or a symbol, any k) and ``test_time.population_error`` (m = ∞); otherwise
+    (symbolic entries, one direction) the derived k-step error operator (``derivations.lsa.error_operator``)
+    integrated over S by the Wick engine, or at S = Σ for m = ∞.
     """
 
     is_commutative = True
@@ -221,20 +214,25 @@ class ExpectedSquaredError(sp.Expr):
 
     def doit(self, **hints):
         V, Sigma, m, k, target, direction = self.args
-        trained = _trained_model(V)
         if hints.get("deep", True):
             V, Sigma, m, k, direction = (a.doit(**hints) for a in (V, Sigma, m, k, direction))
+        if isinstance(V, MatrixExpr) and not isinstance(V, sp.MatrixBase) and all(s.is_Integer for s in V.shape):
+            V = V.as_explicit()
         if not (isinstance(V, sp.MatrixBase) and isinstance(Sigma, sp.MatrixBase) and k.is_Integer
                 and direction.is_Integer and (m is sp.oo or m.is_Integer or m.is_Symbol)):
             return self.func(V, Sigma, m, k, target, direction)
+        if direction == 0 and all(x.is_Rational for x in list(V) + list(Sigma)):
+            if m is sp.oo:
+                from derivations.test_time import population_error
+
+                return population_error(V, Sigma, int(k))
+            from derivations.finite_cot import preconditioned_errors
+
+            return preconditioned_errors(V, Sigma, m, int(k))[-1]
+        # symbolic entries (e.g. minimising over Ṽ) or one direction: the derived error operator and the Wick engine
         from derivations.lsa import error_operator
 
         identity = sp.eye(Sigma.rows)
-        if trained is not None and m is not sp.oo and direction == 0:
-            from derivations.finite_cot import cot_error
-
-            Lambda, n = (a.doit(**hints) for a in trained)
-            return cot_error(Lambda, n, Sigma, m, int(k))
         E = error_operator(int(k), V, identity, identity)
         if m is sp.oo:
             M = E.at(Sigma)

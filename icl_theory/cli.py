@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -65,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=_seed, default=0)
     verify.add_argument("--workers", type=_positive_int, default=1, help="worker processes (same report for any)")
     verify.add_argument("--alpha", type=float, default=1e-4, help="significance level of each check")
-    verify.add_argument("--json", action="store_true", help="print the reports as JSON")
+    verify.add_argument("--json", action="store_true", help="print the reports as JSON (the same bytes for the same "
+                        "seed; add --timings for the seconds each check took)")
+    verify.add_argument("--timings", action="store_true", help="with --json: include each check's run time")
     verify.add_argument("--out", help="directory for one JSON result per check, written atomically")
     verify.add_argument("--resume", action="store_true", help="with --out: reuse results already written there")
     return parser
@@ -106,18 +109,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from derivations import registry
     from verify.executors import make_executor
     from verify.runner import CheckReport, run_check
-    from verify.store import ResultStore
+    from verify.store import ResultStore, check_key
 
-    if args.resume and not args.out:
+    if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR (where earlier results were written)")
     if not 0 < args.alpha < 1:
         raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
     records = registry.select(args.ids)
-    store = ResultStore(args.out) if args.out else None
+    store = ResultStore(args.out) if args.out is not None else None
     executor = make_executor(args.workers)
     reports = []
     for record in records:
-        key = f"{record.id}|seed={args.seed}|samples={args.samples}|alpha={args.alpha}"
+        key = check_key(record, seed=args.seed, samples=args.samples, alpha=args.alpha)
         stored = store.load(key) if (store and args.resume) else None
         report = CheckReport.from_dict(stored) if stored else run_check(
             record, samples=args.samples, seed=args.seed, executor=executor, alpha=args.alpha)
@@ -126,11 +129,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         reports.append(report)
         if not args.json:
             mark = "ok  " if report.passed else "FAIL"
-            print(f"{mark} {record.id:32s} [{report.status}] {report.seconds:6.1f}s")
+            when = "reused" if report.reused else f"{report.seconds:5.1f}s"
+            print(f"{mark} {record.id:32s} [{report.status}] {when}")
             print(f"       prediction: {report.prediction.summary()}")
-            print(f"       control:    {report.control.summary()}  <- {report.control_description}")
+            print(f"       control:    {report.control.summary()}  <- {report.control_description}", flush=True)
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2))
+        print(json.dumps([r.to_dict(timings=args.timings) for r in reports], indent=2))
     else:
         passed = sum(r.passed for r in reports)
         print(f"{passed} of {len(reports)} checks passed with their negative controls rejected (seed {args.seed})")
@@ -144,7 +148,9 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         for name in figures():
             print(name)
         return 0
-    for path in make_figures(args.names, args.out):
+    from verify.store import writable_directory
+
+    for path in make_figures(args.names, writable_directory(args.out)):
         print(path)
     return 0
 
@@ -158,8 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_show(args.id, args.latex)
         if args.command == "notes":
             from icl_theory.notes import write_notes
+            from verify.store import writable_directory
 
-            for path in write_notes(args.out):
+            for path in write_notes(writable_directory(args.out)):
                 print(path)
             return 0
         if args.command == "figures":
@@ -171,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("icl-theory: interrupted (results already written are kept)", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # the reader went away (`icl-theory show ID | head -1`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -78,9 +78,50 @@ def test_verify_resume_reuses_the_stored_report(capsys, tmp_path):
     assert status == 0
     written = sorted(p.name for p in tmp_path.glob("*.json"))
     assert len(written) == 2
+    assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in tmp_path.glob("*.json"))
     status, second, _ = run(capsys, "verify", "base:lsa-cot-step", "base:wishart-second-moment", "--json",
-                            "--out", str(tmp_path), "--resume")
-    assert status == 0 and json.loads(second) == json.loads(first)   # same seconds too: read back, not rerun
+                            "--out", str(tmp_path), "--resume", "--timings")
+    reused = json.loads(second)
+    assert status == 0 and all(r.pop("reused") for r in reused)      # marked as read back, not rerun
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in reused] == json.loads(first)
+    status, text, _ = run(capsys, "verify", "base:lsa-cot-step", "--out", str(tmp_path), "--resume")
+    assert "reused" in text.splitlines()[0]
+
+
+def test_json_is_byte_identical_for_the_same_seed(capsys):
+    first = run(capsys, "verify", "synergy:lem-A.1", "--json", "--samples", "4000")[1]
+    assert run(capsys, "verify", "synergy:lem-A.1", "--json", "--samples", "4000")[1] == first
+    assert "seconds" not in first
+
+
+def test_resume_recomputes_a_corrupt_or_foreign_result_with_a_warning(capsys, tmp_path):
+    run(capsys, "verify", "synergy:lem-A.1", "--samples", "4000", "--out", str(tmp_path))
+    (stored,) = tmp_path.glob("*.json")
+    for damage in ('{"key": "trunc', '[1, 2]', '{"key": "other|seed=0", "report": {}}'):
+        stored.write_text(damage)
+        status, out, err = run(capsys, "verify", "synergy:lem-A.1", "--samples", "4000", "--out", str(tmp_path),
+                               "--resume")
+        assert status in (0, 1) and "warning: ignoring" in err and "reused" not in out
+    (tmp_path / ".tmp-left-by-a-kill.json").write_text("{")
+    run(capsys, "verify", "synergy:lem-A.1", "--samples", "4000", "--out", str(tmp_path), "--resume")
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_result_of_other_settings_is_not_reused(capsys, tmp_path):
+    run(capsys, "verify", "synergy:lem-A.1", "--samples", "4000", "--out", str(tmp_path))
+    status, out, _ = run(capsys, "verify", "synergy:lem-A.1", "--samples", "8000", "--out", str(tmp_path), "--resume")
+    assert "reused" not in out and len(list(tmp_path.glob("*.json"))) == 2
+
+
+@pytest.mark.parametrize("command", ["verify", "notes", "figures"])
+def test_out_that_cannot_be_a_directory_is_one_line_and_exit_2(capsys, tmp_path, command):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    extra = ["synergy:lem-A.1"] if command == "verify" else (["no-figure-needed"] if False else [])
+    for out, message in ((str(a_file), "exists and is not a directory"), ("", "needs a directory name"),
+                         (str(a_file / "sub"), "cannot write to --out")):
+        status, _, err = run(capsys, command, *extra, "--out", out)
+        assert status == 2 and message in err and err.count("\n") == 1, err
 
 
 def test_same_seed_same_report_for_any_number_of_workers(capsys):

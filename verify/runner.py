@@ -93,6 +93,7 @@ class CheckReport:
     control_description: str
     seed: int
     seconds: float
+    reused: bool = False     # read back from a results directory (--resume), not run now
 
     @property
     def passed(self) -> bool:
@@ -108,15 +109,20 @@ class CheckReport:
             return "control-not-rejected"
         return self.prediction.outcome
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, timings: bool = True) -> dict[str, Any]:
+        """The report as JSON-ready data; without ``timings`` it depends only on (seed, record, samples, code)."""
         data = asdict(self)
         data.update(passed=self.passed, status=self.status)
+        if not timings:
+            del data["seconds"]
+        if not self.reused:
+            del data["reused"]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckReport:
         return cls(data["record_id"], data["method"], Verdict(**data["prediction"]), Verdict(**data["control"]),
-                   data["control_description"], data["seed"], data["seconds"])
+                   data["control_description"], data["seed"], data.get("seconds", math.nan), reused=True)
 
 
 def run_check(record: Any, *, samples: int | None = None, seed: int = 0, executor: Executor | None = None,
