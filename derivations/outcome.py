@@ -470,26 +470,10 @@ class OSGradientSum(MatrixExpr):
                 rf"\left({M}^{{\top}}\right)^{{{k}-1-j}} {S}")
 
 
-class PopulationOSError(sp.Expr):
-    """E_Ŝ‖(I + ṼŜ)^k‖²_F over the sample covariance Ŝ of n draws from N(0, A), unevaluated."""
-
-    def __new__(cls, V_t, A, n, k):
-        return sp.Expr.__new__(cls, V_t, A, sp.sympify(n), sp.sympify(k))
-
-    def doit(self, **hints):
-        args = [a.doit(**hints) for a in self.args]
-        if not _explicit(*args):
-            return PopulationOSError(*args)
-        return population_os_error(*args)
-
-    def _latex(self, printer) -> str:
-        V_t, A, n, k = (printer._print(a) for a in self.args)
-        return (rf"\mathbb{{E}}_{{x_{{1}}, \dots, x_{{{n}}} \sim N(0, {A})}}"
-                rf"\left\|\left(\mathbb{{I}} + {V_t}\hat{{\Sigma}}\right)^{{{k}}}\right\|_{{F}}^{{2}}")
-
-
 class PopulationOSHessianTop(sp.Expr):
     """λ_max ∇²_Ṽ ½E‖(I + ṼŜ)^k w*‖² at Ṽ (Ŝ from n draws of N(0, A)), unevaluated."""
+
+    is_commutative = True
 
     def __new__(cls, V_t, A, n, k):
         return sp.Expr.__new__(cls, V_t, A, sp.sympify(n), sp.sympify(k))
@@ -526,22 +510,3 @@ class PretrainedInit(MatrixExpr):
     def _latex(self, printer) -> str:
         Sigma0, n0 = (printer._print(a) for a in self.args)
         return rf"\left(-\Gamma_{{0}}^{{-1}}\right)_{{{Sigma0}, {n0}}}"
-
-
-class SpectralRadius(sp.Expr):
-    """ρ(M), unevaluated."""
-
-    def __new__(cls, M):
-        return sp.Expr.__new__(cls, M)
-
-    def doit(self, **hints):
-        M = self.args[0].doit(**hints)
-        if isinstance(M, sp.MatrixExpr) and not isinstance(M, sp.MatrixBase):
-            try:
-                M = sp.Matrix(M.as_explicit())
-            except (ValueError, TypeError):
-                return SpectralRadius(M)
-        return spectral_radius(M) if _explicit(M) else SpectralRadius(M)
-
-    def _latex(self, printer) -> str:
-        return r"\rho\left(" + printer._print(self.args[0]) + r"\right)"

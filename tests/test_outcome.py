@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from derivations import outcome
 from derivations.notation import substitute
+
 from derivations.records import synergy_outcome
 from derivations.weight_error import cot_weight_error
 from icl_errors import InputError
@@ -245,12 +246,7 @@ def test_statement_rhs_equals_evaluate(record_id):
     record = RECORDS[record_id]
     params = _record_parameters(record_id)
     assert {p.name for p in record.parameters} == set(params)
-    value = record.evaluate(**params)
-    statement = record.statement()
-    first = statement[0] if isinstance(statement, list) else statement
-    values = {p.symbol: (sp.ImmutableMatrix(params[p.name]) if hasattr(params[p.name], "shape")
-                         else sp.sympify(params[p.name])) for p in record.parameters}
-    assert substitute(first.rhs, values, synergy_outcome.d, 2) == value
+    assert record.statement_value(**params) == record.evaluate(**params)
     assert record.latex
 
 
@@ -263,7 +259,7 @@ def test_prop_6_1_evaluate_takes_lists_of_prompts():
 
 def test_case_statement_rho_is_the_transition_radius():
     record = RECORDS["synergy:claim-os-cases"]
-    rho = record.statement()[1].rhs
+    rho = record.statement()[1]
     values = {synergy_outcome.Sigma0_a: sp.ImmutableMatrix(sp.eye(2)),
               synergy_outcome.Delta_a: sp.ImmutableMatrix(sp.diag(0, R(1, 2))), synergy_outcome.n0: 50}
     assert sp.simplify(substitute(rho, values, synergy_outcome.d, 2) - R(22, 53)) == 0

@@ -9,7 +9,8 @@ import sympy as sp
 
 from derivations import outcome
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, Expectation, FrobeniusNormSquared
+from derivations.notation import (Equation, ExpectedSquaredError, Expectation, FrobeniusNormSquared,
+                                  RegularisedCovariance, SpectralRadius)
 from derivations.pretraining import gamma_closed_form, trained_preconditioner
 from derivations.registry import DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import cot_steps, exact_matrix
@@ -176,8 +177,8 @@ os_population_loss = Record(
                 Parameter("n", "OS prompt length", symbol=n), Parameter("k", "number of CoT steps", symbol=k)),
     statement=lambda: [
         Equation(Expectation(FrobeniusNormSquared(sp.MatPow(I + V * S_hat, k) * w_star)),
-                 outcome.PopulationOSError(V, A, n, k)),
-        Equation(sp.Limit(sp.Symbol(r"\mathbb{E}\|\hat{w}_{k} - w^{*}\|^{2}"), n, sp.oo),
+                 ExpectedSquaredError(V, A, n, k)),
+        Equation(sp.Limit(ExpectedSquaredError(V, A, n, k), n, sp.oo),
                  FrobeniusNormSquared(sp.MatPow(I + V * A, k)))],
     evaluator=_population_error,
     derivation=("E_w‖(I + ṼŜ)^k w*‖² = ‖(I + ṼŜ)^k‖²_F, the k-step CoT error with preconditioner −Ṽ "
@@ -237,9 +238,9 @@ claim_os_sharpness = Record(
                 Parameter("A", "OS prompt covariance A", symbol=A),
                 Parameter("n", "OS prompt length", symbol=n), Parameter("k", "number of CoT steps", symbol=k)),
     statement=lambda: [
-        Equation(sp.Symbol(r"\lambda_{\max}(H_{k})"), outcome.PopulationOSHessianTop(V, A, n, k)),
-        Equation(sp.Symbol(r"\frac{\lambda_{\max}(H_{k})}{\lambda_{\max}(H_{1})}\Big|_{\text{claim (6.1)}}"),
-                 k ** 2 * outcome.SpectralRadius(I + V * A) ** (2 * k - 2))],
+        outcome.PopulationOSHessianTop(V, A, n, k),
+        Equation(outcome.PopulationOSHessianTop(V, A, n, k) / outcome.PopulationOSHessianTop(V, A, n, 1),
+                 k ** 2 * SpectralRadius(I + V * A) ** (2 * k - 2))],
     evaluator=_sharpness,
     derivation=("Exact: derivations.outcome.population_os_hessian (second t-coefficients of the exact finite-n "
                 "population loss on lines Ṽ + tU, polarised), λ_max in mpmath. At Ṽ = [[−1/5, 1/5], [1/10, −1/5]], "
@@ -314,11 +315,9 @@ claim_os_cases = Record(
                 Parameter("n0", "pretraining prompt length", symbol=n0), Parameter("n", "OS prompt length", symbol=n),
                 Parameter("k", "CoT steps", symbol=k), Parameter("step", "GD step η", symbol=eta)),
     statement=lambda: [
-        Equation(sp.Symbol(r"\left[\text{decreases}, \text{diverges}\right]_{\text{Case 1, Case 2}}"),
-                 sp.Matrix(_case_statement_entries())),
-        Equation(sp.Symbol(r"\rho(M_{0})"),
-                 outcome.SpectralRadius(I + outcome.PretrainedInit(Sigma0_a, n0) * (Sigma0_a + Delta_a))),
-        Equation(sp.Symbol(r"\Gamma_{0}"), gamma_closed_form(Sigma0_a, n0))],
+        sp.Matrix(_case_statement_entries()),
+        SpectralRadius(I + outcome.PretrainedInit(Sigma0_a, n0) * (Sigma0_a + Delta_a)),
+        Equation(RegularisedCovariance(Sigma0_a, n0), gamma_closed_form(Sigma0_a, n0))],
     evaluator=_cases,
     derivation=("At −Γ₀⁻¹ the population transition is M = I − Γ₀⁻¹Σ (outcome.pretrained_transition): ρ = 0.415 for "
                 "Σ₀ = I, Δ = diag(0, 1/2) (Case 1, Γ₀ large where Δ lives) and ρ = 7.87 for Σ₀ = diag(1, 1/10), "
