@@ -24,7 +24,7 @@ def page(record: Record) -> str:
         size = (f"{check.samples:,} prompts by default" if check.variance is None else
                 "as many prompts as the exact variance of one value says are needed for z*·SE ≤ 0.8 × tolerance")
         lines.append(f"Monte Carlo on the simulated LSA layer (`verify/`, which never imports the formula): quantity "
-                     f"`{type(check.quantity).__name__}` (verify/quantities.py), {size}, in 40 batches (standard error by batch "
+                     f"`{type(check.quantity).__name__}` ({type(check.quantity).__module__.replace('.', '/')}.py), {size}, in 40 batches (standard error by batch "
                      f"means). Verdict at level α = 1e-4 with Bonferroni over components; a pass needs the resolution "
                      f"z*·SE below the tolerance {check.tolerance}.")
     else:

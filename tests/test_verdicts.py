@@ -94,3 +94,10 @@ def test_summary_of_a_zero_variance_estimate_has_no_division_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "worst 1 ± 0 vs 0" in verdict.summary()
+
+
+def test_a_constant_component_is_judged_up_to_round_off_only():
+    from verify.statistics import judge
+
+    assert judge([0.5 + 1e-15, 1.0], [0.0, 0.01], [0.5, 1.0], 400, 0.1).outcome == PASS
+    assert judge([0.5 + 1e-9, 1.0], [0.0, 0.01], [0.5, 1.0], 400, 0.1).outcome == FAIL

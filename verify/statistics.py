@@ -126,8 +126,11 @@ def judge(estimate: np.ndarray, standard_error: np.ndarray, predicted, samples: 
     z_crit = float(student_t.isf(level, batches - 1) if batches is not None and batches < 30 else norm.isf(level))
     with mpmath.workdps(50):
         deviations = [float(abs(mpmath.mpf(float(e)) - x)) for e, x in zip(estimate, exact)]
+    # A component with SE 0 is the same in every draw (an exactly zero entry, say): only a deviation beyond float64
+    # round-off, 1e-12 relative, counts against it.
+    round_off = np.array([1e-12 * max(1.0, abs(float(x))) for x in exact])
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, np.asarray(deviations) / se, np.where(np.asarray(deviations) > 0, np.inf, 0.0))
+        z = np.where(se > 0, np.asarray(deviations) / se, np.where(np.asarray(deviations) > round_off, np.inf, 0.0))
     z_max = float(np.max(z))
     resolution = z_crit * float(np.max(se))
     if z_max > z_crit:
