@@ -736,3 +736,51 @@ class TaskSum(MatrixExpr):
         body, index, count = self.args
         return (r"\sum_{" + printer._print(index) + "=1}^{" + printer._print(count) + "} "
                 + printer.parenthesize(body, 50))
+
+
+class PseudoInverse(MatrixExpr):
+    """M†, unevaluated (prints M^{\\dagger}); ``doit`` gives the exact Moore–Penrose inverse of an explicit M."""
+
+    def __new__(cls, M: sp.Basic):
+        return MatrixExpr.__new__(cls, M)
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return cols, rows
+
+    def doit(self, **hints):
+        M = self.args[0].doit(**hints)
+        if isinstance(M, MatrixExpr) and not isinstance(M, sp.MatrixBase):
+            try:
+                M = sp.Matrix(M.as_explicit())
+            except (ValueError, TypeError, AttributeError):
+                return PseudoInverse(M)
+        return M.pinv()
+
+    def _entry(self, r, c, **kwargs):
+        return self.doit()[r, c]
+
+    def _latex(self, printer) -> str:
+        inner = printer._print(self.args[0])
+        if not isinstance(self.args[0], sp.MatrixSymbol):
+            inner = r"\left(" + inner + r"\right)"
+        return inner + r"^{\dagger}"
+
+
+class ExtremeEigenvalue(sp.Expr):
+    """λ_max(M) or λ⁺_min(M) (smallest non-zero eigenvalue) of a symmetric PSD M, unevaluated."""
+
+    def __new__(cls, M: sp.Basic, largest: bool):
+        return sp.Expr.__new__(cls, M, sp.true if largest else sp.false)
+
+    def doit(self, **hints):
+        M = self.args[0].doit(**hints)
+        if isinstance(M, MatrixExpr) and not isinstance(M, sp.MatrixBase):
+            M = sp.Matrix(M.as_explicit())
+        values = [root for root in M.charpoly().all_roots() if root != 0]   # exact, comparable (CRootOf)
+        return sp.Max(*values) if self.args[1] else sp.Min(*values)
+
+    def _latex(self, printer) -> str:
+        name = r"\lambda_{\max}" if self.args[1] else r"\lambda^{+}_{\min}"
+        return name + r"\left(" + printer._print(self.args[0]) + r"\right)"

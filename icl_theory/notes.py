@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from derivations.registry import MonteCarloCheck, Record
+from verify.quantity import describe
 
 
 def page(record: Record) -> str:
@@ -28,7 +29,7 @@ def page(record: Record) -> str:
                      f"means). Verdict at level α = 1e-4 with Bonferroni over components; a pass needs the resolution "
                      f"z*·SE below the tolerance {check.tolerance}.")
     else:
-        lines.append(f"Deterministic: the simulator's rollout (`{check.quantity!r}`, real embedding and full V, W) on "
+        lines.append(f"Deterministic: the simulator's rollout (`{describe(check.quantity)}`, real embedding and full V, W) on "
                      f"{check.instances} random instances must equal the derived "
                      f"formula to a relative {check.rtol:.0e}.")
     lines += ["", f"Negative control (must be rejected by the same check): {check.control.description}.", ""]

@@ -452,7 +452,7 @@ def test_thm41_errata_joint_gd_on_the_layer_goes_below_the_fixed_W_minimum():
     problem, X, w_star = draw_sft_problem(rng, covariance_root(np.diag([1.0, 0.5, 0.0])), 3, 6, 0.5, 2)
     instance = {"X": X, "w_star": w_star}
     _, Phi, Omega = records._instance_data(instance)
-    V_star = np.array(sft.sft_minimiser_closed_form(Phi, Omega, R(1, 2), records._V0), dtype=float)
+    V_star = np.array(sft.sft_minimiser_closed_form(Phi, Omega, R(1, 2), records._V0()), dtype=float)
     gamma = 0.5 / problem.largest_curvature(V_star)
     assert np.abs(problem.gradients(V_star)[0]).max() < 1e-10                # stationary in Ṽ ...
     assert np.abs(problem.gradients(V_star)[1]).max() > 1e-3                 # ... but not in W̃

@@ -19,6 +19,7 @@ are sent to the workers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -60,6 +61,22 @@ class _Resolvable:
             value = _deferred(getattr(self, f.name))
             changes[f.name] = _resolve_nested(value) if f.name in self.resolved_fields else value
         return dataclasses.replace(self, **changes)
+
+
+def describe(value: Any) -> str:
+    """A quantity (or any field value) as stable text: the dataclass repr, except that a deferred field shows the
+    name of the function it calls (``trained(10)``), never a memory address, so notes and result keys do not change
+    from one run to the next."""
+    if isinstance(value, _Resolvable):
+        fields = ", ".join(f"{f.name}={describe(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__name__}({fields})"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(describe(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, functools.partial):
+        return f"{value.func.__qualname__}({', '.join(describe(a) for a in value.args)})"
+    if callable(value) and not isinstance(value, np.ndarray) and hasattr(value, "__qualname__"):
+        return f"{value.__qualname__}()"
+    return repr(value)
 
 
 def _deferred(value: Any) -> Any:

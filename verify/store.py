@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from icl_errors import InputError
+from verify.quantity import describe
 
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -40,7 +41,7 @@ def code_version() -> str:
 def check_key(record: Any, *, seed: int, samples: int | None, alpha: float) -> str:
     """The key of one check's result: id, seed, samples, level, the check's declaration, the code version."""
     check = record.check
-    declaration = f"{check.quantity!r}|{getattr(check, 'tolerance', None)}|{check.control.description}"
+    declaration = f"{describe(check.quantity)}|{getattr(check, 'tolerance', None)}|{check.control.description}"
     declared = hashlib.sha256(declaration.encode()).hexdigest()[:16]
     return f"{record.id}|seed={seed}|samples={samples}|alpha={alpha}|check={declared}|code={code_version()}"
 

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
-from sympy.matrices.expressions import MatrixExpr
 
 from derivations import sft
 from derivations.convention import JAVANMARD
-from derivations.notation import Equation, FrobeniusNormSquared, RegularisedCovariance
-from derivations.pretraining import stationary_preconditioner
+from derivations.notation import (Equation, ExtremeEigenvalue, FrobeniusNormSquared, PseudoInverse,
+                                  RegularisedCovariance)
+from derivations.pretraining import trained_preconditioner
 from derivations.registry import DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import exact_covariance, exact_matrix
 from verify.post_training import SFTGradientDescent, SFTLossOnLayer, SFTPostTestError, SFTTrainedPreconditioner
@@ -32,66 +32,6 @@ A = sp.MatrixSymbol("A", d, d)
 Sigma0 = sp.MatrixSymbol(r"\Sigma_{0}", d, d)
 I = sp.Identity(d)
 R = sp.Rational
-
-
-# --- house notation this module needs (candidates for derivations/notation.py) -----------------------------------
-
-class PseudoInverse(MatrixExpr):
-    """M†, unevaluated (prints M^{\\dagger}); ``doit`` gives the exact Moore–Penrose inverse of an explicit M."""
-
-    def __new__(cls, M: sp.Basic):
-        return MatrixExpr.__new__(cls, M)
-
-    @property
-    def shape(self):
-        rows, cols = self.args[0].shape
-        return cols, rows
-
-    def doit(self, **hints):
-        M = self.args[0].doit(**hints)
-        if isinstance(M, MatrixExpr) and not isinstance(M, sp.MatrixBase):
-            try:
-                M = sp.Matrix(M.as_explicit())
-            except (ValueError, TypeError, AttributeError):
-                return PseudoInverse(M)
-        return M.pinv()
-
-    def _entry(self, r, c, **kwargs):
-        return self.doit()[r, c]
-
-    def _latex(self, printer) -> str:
-        inner = printer._print(self.args[0])
-        if not isinstance(self.args[0], sp.MatrixSymbol):
-            inner = r"\left(" + inner + r"\right)"
-        return inner + r"^{\dagger}"
-
-
-class ExtremeEigenvalue(sp.Expr):
-    """λ_max(M) or λ⁺_min(M) (smallest non-zero eigenvalue) of a symmetric PSD M, unevaluated."""
-
-    def __new__(cls, M: sp.Basic, largest: bool):
-        return sp.Expr.__new__(cls, M, sp.true if largest else sp.false)
-
-    def doit(self, **hints):
-        M = self.args[0].doit(**hints)
-        if isinstance(M, MatrixExpr) and not isinstance(M, sp.MatrixBase):
-            M = sp.Matrix(M.as_explicit())
-        values = [root for root in sft.real_eigenvalues(M) if root != 0]
-        return sp.Max(*values) if self.args[1] else sp.Min(*values)
-
-    def _latex(self, printer) -> str:
-        name = r"\lambda_{\max}" if self.args[1] else r"\lambda^{+}_{\min}"
-        return name + r"\left(" + printer._print(self.args[0]) + r"\right)"
-
-
-class Named(sp.Expr):
-    """A named left-hand side (a quantity the statement is about), e.g. L_SFT(Ṽ, I) or Ṽ*; prints its LaTeX."""
-
-    def __new__(cls, latex: str):
-        return sp.Expr.__new__(cls, sp.Symbol(latex))
-
-    def _latex(self, printer) -> str:
-        return self.args[0].name
 
 
 def loss_weight_statement(eta_: sp.Expr = eta, k_: sp.Expr = k) -> sp.Sum:
@@ -115,12 +55,9 @@ _N0 = 10                                          # pretraining prompt length
 _A_SINGULAR = sp.Matrix([[1, R(1, 2), 0], [R(1, 2), 1, 0], [0, 0, 0]])   # SFT covariance of rank 2
 
 
-def _pretrained(Sigma0: Any, n0_: Any) -> sp.Matrix:
-    """Ṽ_0 = −Γ₀⁻¹ from the solved pretraining stationarity condition (derivations.pretraining)."""
-    return stationary_preconditioner(Sigma0, n0_)
-
-
-_V0 = _pretrained(_SIGMA0, _N0)
+def _V0() -> sp.Matrix:
+    """Ṽ_0 = −Γ₀⁻¹ of the model pretrained on (Σ₀, n₀) = (diag(1, ½, ¼), 10), solved when a check first needs it."""
+    return trained_preconditioner(_SIGMA0, _N0)
 
 
 def _instance_data(instance: Mapping[str, Any]) -> tuple[list[sp.Matrix], sp.Matrix, sp.Matrix]:
@@ -167,7 +104,7 @@ sft_loss_identity = Record(
                 Parameter("Omega", "Ω = [w*_1..w*_B] (d×B)", symbol=Omega),
                 Parameter("eta", "SFT CoT rate η ∈ (0, 1]", symbol=eta),
                 Parameter("k", "number of supervised CoT steps (integer ≥ 0)", symbol=k)),
-    statement=lambda: Equation(Named(r"\mathcal{L}_{\mathrm{SFT}}(\tilde{V}, I)"),
+    statement=lambda: Equation(sp.Symbol("L_SFT"),
                                loss_weight_statement() / (2 * B) * FrobeniusNormSquared(V * Phi + eta * Omega)),
     evaluator=_sft_loss_identity,
     derivation=("derivations.sft.derive_sft_loss: the derived CoT step (derivations.lsa, eq. A.1) at the teacher-"
@@ -189,14 +126,14 @@ sft_loss_identity = Record(
 # --- synergy:thm-4.1 ---------------------------------------------------------------------------------------------
 
 def _thm_41(Phi, Omega, eta, Sigma0, n0):
-    return sft.sft_minimiser(Phi, Omega, eta, _pretrained(Sigma0, n0))
+    return sft.sft_minimiser(Phi, Omega, eta, trained_preconditioner(Sigma0, n0))
 
 
 def _minimiser_expected(instance: Mapping[str, Any], minimum_norm: bool = False) -> list[sp.Expr]:
     _, Phi_, Omega_ = _instance_data(instance)
     if minimum_norm:
         return _flat(sft.minimum_norm_solution(Phi_, Omega_, instance["eta"]))
-    return _flat(sft.sft_minimiser_closed_form(Phi_, Omega_, instance["eta"], _V0))
+    return _flat(sft.sft_minimiser_closed_form(Phi_, Omega_, instance["eta"], _V0()))
 
 
 _T41_ETA = 0.5
@@ -216,7 +153,7 @@ thm_41 = Record(
                 Parameter("eta", "SFT CoT rate η", symbol=eta),
                 Parameter("Sigma0", "pretraining covariance Σ₀", symbol=Sigma0),
                 Parameter("n0", "pretraining prompt length n₀", symbol=n0)),
-    statement=lambda: Equation(Named(r"\tilde{V}_{*}"),
+    statement=lambda: Equation(sp.MatrixSymbol(r"\tilde{V}_{*}", d, d),
                                -eta * Omega * PseudoInverse(Phi)
                                - sp.Inverse(RegularisedCovariance(Sigma0, n0)) * (I - Phi * PseudoInverse(Phi))),
     evaluator=_thm_41,
@@ -251,14 +188,14 @@ def _thm_42(Phi, eta, k, gamma):
 def _trajectory_expected(instance: Mapping[str, Any], ignore_weight: bool = False) -> list[sp.Expr]:
     """Per k of the instance: Ṽ* entries, then ‖(Ṽ_0 − Ṽ*)G_k^t‖_F at the checkpoints (G_0 for the control)."""
     _, Phi_, Omega_ = _instance_data(instance)
-    V_star = sft.sft_minimiser_closed_form(Phi_, Omega_, instance["eta"], _V0)
+    V_star = sft.sft_minimiser_closed_form(Phi_, Omega_, instance["eta"], _V0())
     gamma_ = sp.Rational(repr(float(instance["gamma"])))
     values: list[sp.Expr] = []
     for k_ in instance["ks"]:
         G = sft.gd_contraction(Phi_, instance["eta"], 0 if ignore_weight else k_, gamma_)
         values += _flat(V_star)
         for t in instance["checkpoints"]:
-            gap = (_V0 - V_star) * G ** t
+            gap = (_V0() - V_star) * G ** t
             values.append(sp.sqrt(sp.Add(*[x ** 2 for x in gap]).evalf(40)))
     return values
 
@@ -339,7 +276,7 @@ rem_41 = Record(
 # --- synergy:prop-4.3 --------------------------------------------------------------------------------------------
 
 def _prop_43(A, n, eta, Sigma0, n0):
-    return sft.population_sft_minimiser(A, n, eta, _pretrained(Sigma0, n0))
+    return sft.population_sft_minimiser(A, n, eta, trained_preconditioner(Sigma0, n0))
 
 
 # Kernel direction e_3 of A and a pretrained block diagonal there with an exactly representable entry (−1/2): the
@@ -360,7 +297,7 @@ prop_43 = Record(
                 Parameter("eta", "SFT CoT rate η", symbol=eta),
                 Parameter("Sigma0", "pretraining covariance Σ₀", symbol=Sigma0),
                 Parameter("n0", "pretraining prompt length n₀", symbol=n0)),
-    statement=lambda: Equation(sp.Limit(Named(r"\tilde{V}_{*}"), B, sp.oo),
+    statement=lambda: Equation(sp.MatrixSymbol(r"\tilde{V}_{\infty}", d, d),
                                -eta * PseudoInverse((n + 1) / n * A + sp.Trace(A) / n * A * PseudoInverse(A))
                                - sp.Inverse(RegularisedCovariance(Sigma0, n0)) * (I - A * PseudoInverse(A))),
     evaluator=_prop_43,
@@ -370,11 +307,11 @@ prop_43 = Record(
                 "Tests prove A E[S²]† = (((n+1)/n)A + tr(A)/n·AA†)† exactly, also for singular A."),
     check=MonteCarloCheck(
         quantity=SFTTrainedPreconditioner(A=_P43["A"], n=_P43["n"], B=_P43_B, eta=1.0, k=1,
-                                          V_init=lambda: _pretrained(_P43["Sigma0"], _P43["n0"])),
+                                          V_init=lambda: trained_preconditioner(_P43["Sigma0"], _P43["n0"])),
         expected=lambda: _flat(_prop_43(**_P43)),
         control=NegativeControl("(n+1)/n replaced by 1 in (4.2)",
                                 expected=lambda: _flat(sft.population_sft_closed_form(
-                                    _P43["A"], _P43["n"], _P43["eta"], _pretrained(_P43["Sigma0"], _P43["n0"]),
+                                    _P43["A"], _P43["n"], _P43["eta"], trained_preconditioner(_P43["Sigma0"], _P43["n0"]),
                                     coefficient=1))),
         tolerance=0.04,
         samples=40 * _P43_B,
@@ -403,7 +340,7 @@ def post_test_statement(M: sp.MatrixExpr, Sigma: sp.MatrixExpr, length: sp.Expr)
 
 def _allocation_error(A, Sigma0, Delta, eta, n, n0, n_test):
     Sigma_test = exact_covariance(Sigma0, "Sigma0") + exact_covariance(Delta, "Delta")
-    return sft.post_test_error(A, n, eta, _pretrained(Sigma0, n0), Sigma_test, n_test)
+    return sft.post_test_error(A, n, eta, trained_preconditioner(Sigma0, n0), Sigma_test, n_test)
 
 
 _AL = {"Sigma0": sp.diag(R(1, 10), 1, 1), "Delta": sp.diag(1, 0, 0), "eta": R(1, 2), "n": 10, "n0": 10,
@@ -434,8 +371,8 @@ claim_allocation = Record(
                 Parameter("n0", "pretraining prompt length", symbol=n0),
                 Parameter("n_test", "test prompt length", symbol=n_test)),
     statement=lambda: [
-        Equation(Named(r"\mathrm{Err}(A)"), post_test_statement(population_sft_statement(), Sigma0 + Delta, n_test)),
-        Equation(Named(r"A_{\mathrm{rule}}"),
+        Equation(sp.Function("Err")(A), post_test_statement(population_sft_statement(), Sigma0 + Delta, n_test)),
+        Equation(sp.MatrixSymbol("A_rule", d, d),
                  eta * (Delta * PseudoInverse(Delta) * Sigma0 * Delta * PseudoInverse(Delta) + Delta))],
     evaluator=_allocation_error,
     derivation=("Err(A) = one_step_error(Ṽ_∞(A), Σ₀ + Δ, n_test) (Prop. 5.1 by the Wick engine at the Prop. 4.3 "
@@ -448,7 +385,7 @@ claim_allocation = Record(
                 "not optimal in the population limit. Hardness L_pre: rule 2.517 > U⊥-data 1.765 (tests)."),
     check=MonteCarloCheck(
         quantity=SFTPostTestError(A=_al_rule(), n=_AL["n"], B=_AL_B, eta=float(_AL["eta"]), k=1,
-                                  V_init=lambda: _pretrained(_AL["Sigma0"], _AL["n0"]),
+                                  V_init=lambda: trained_preconditioner(_AL["Sigma0"], _AL["n0"]),
                                   Sigma_test=_AL["Sigma0"] + _AL["Delta"], n_test=_AL["n_test"],
                                   test_prompts=_AL_TEST),
         expected=lambda: _allocation_error(_al_rule(), **_AL),
