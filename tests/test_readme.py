@@ -26,3 +26,8 @@ def test_readme_examples():
     assert sp.simplify(error - (m**3 + 48 * m**2 - 64 * m + 768) / (81 * m**3)) == 0
     assert sp.latex(error) in README
     assert sp.limit(error, m, sp.oo) == sp.Rational(1, 81)
+
+
+def test_readme_synergy_example():
+    value = registry.get("synergy:thm-B.1").evaluate(beta=0.7, mu1=0.5, rho=0.1, eta=0.2, r=0.1, gamma=1)
+    assert f"{float(value):.11f}"[:13] == "12.2479595024" and "12.24795950245" in README
