@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 import sympy as sp
+from sympy.matrices.exceptions import NonInvertibleMatrixError, NonSquareMatrixError, ShapeError
 
 from derivations.convention import Convention
 from verify.quantity import DeterministicQuantity, Quantity
@@ -136,9 +137,18 @@ class Record:
         return sp.latex(statement)
 
     def evaluate(self, **params: Any) -> Any:
-        """The exact value of the result for the given parameters (exact inputs give exact outputs)."""
+        """The exact value of the result for the given parameters (exact inputs give exact outputs).
+
+        Matrices whose shapes do not fit together, or a matrix that must be inverted and is singular, end in an
+        InputError naming the record and the problem (SymPy's own errors would surface as a traceback)."""
         self._check_parameters(params)
-        return self.evaluator(**params)
+        try:
+            return self.evaluator(**params)
+        except (ShapeError, NonSquareMatrixError) as error:
+            raise InputError(f"{self.id}: the matrices' shapes do not fit together ({error}); "
+                             f"parameters: {', '.join(p.name for p in self.parameters)}") from None
+        except (NonInvertibleMatrixError, ZeroDivisionError) as error:
+            raise InputError(f"{self.id}: a matrix that must be inverted is singular ({error})") from None
 
     def statement_value(self, part: int = 0, /, **params: Any) -> Any:
         """The statement itself evaluated at the parameters (part 0 unless told): each parameter's value put in for

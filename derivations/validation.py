@@ -10,27 +10,40 @@ from icl_errors import InputError
 
 
 def exact_scalar(value: object, name: str) -> sp.Expr:
-    """An exact SymPy number or expression; Python floats are read by their decimal repr (0.1 -> 1/10)."""
+    """An exact SymPy number or expression; floats are read by their shortest decimal repr (0.1 -> 1/10, also for
+    numpy's float32 0.1); strings only as numbers (``Rational``), never evaluated as code."""
     if isinstance(value, sp.Basic):
         return value
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         raise InputError(f"{name} must be a number, got {value!r}")
     if isinstance(value, int):
         return sp.Integer(value)
+    if getattr(value, "dtype", None) is not None and value.dtype.kind in "iub" and getattr(value, "ndim", 0) == 0:
+        if value.dtype.kind == "b":
+            raise InputError(f"{name} must be a number, got {value!r}")
+        return sp.Integer(int(value))                      # numpy integers, exactly (no detour through float)
     if isinstance(value, float) or type(value).__module__ == "numpy":
-        number = float(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a number, got {value!r}") from None
         if number != number or number in (float("inf"), float("-inf")):
             raise InputError(f"{name} must be finite, got {number}")
-        return sp.Rational(repr(number))
+        # the shortest decimal that reads back as the same value *in its own precision*: numpy's float32 0.1 is 1/10,
+        # not 13421773/134217728 (its binary value) nor 0.10000000149011612 (its float64 widening)
+        return sp.Rational(str(value) if type(value).__module__ == "numpy" else repr(number))
     if isinstance(value, str):
         try:
             return sp.Rational(value)
         except (TypeError, ValueError):
             raise InputError(f"{name} must be a number, got {value!r}") from None
     try:
-        return sp.sympify(value)
+        result = sp.sympify(value, strict=True)
     except (sp.SympifyError, TypeError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
+        result = None
+    if not isinstance(result, sp.Expr):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    return result
 
 
 def exact_matrix(value: object, name: str) -> sp.Matrix:

@@ -108,6 +108,9 @@ def _tasks_from(Lambdas, ns) -> list[multitask.Task]:
 
 
 def _multitask_evaluate(Lambdas, ns, weights):
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(Lambdas if isinstance(Lambdas, (list, tuple))
+                                                                      else ()):
+        raise InputError("weights must be a list with one probability per task")
     return multitask.multitask_preconditioner(_tasks_from(Lambdas, ns), list(weights))
 
 
