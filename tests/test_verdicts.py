@@ -101,3 +101,17 @@ def test_a_constant_component_is_judged_up_to_round_off_only():
 
     assert judge([0.5 + 1e-15, 1.0], [0.0, 0.01], [0.5, 1.0], 400, 0.1).outcome == PASS
     assert judge([0.5 + 1e-9, 1.0], [0.0, 0.01], [0.5, 1.0], 400, 0.1).outcome == FAIL
+
+
+def test_a_diverging_simulation_is_a_failed_check_that_says_so():
+    # Ṽ = −10 I on S ≈ I: every CoT step multiplies the error by about −9, so 400 steps overflow float64.
+    from dataclasses import replace
+
+    from verify.quantities import CotWeightError
+
+    record = registry.get("synergy:prop-5.1")
+    blowing_up = CotWeightError.single(np.eye(2), 50, -10 * np.eye(2), 400)
+    check = replace(record.check, quantity=blowing_up, expected=lambda: 1)
+    report = run_check(replace(record, check=check), samples=4000, seed=0)
+    assert report.prediction.outcome == FAIL and not report.passed
+    assert "diverges" in report.prediction.summary() and "column(s) 1" in report.prediction.summary()

@@ -54,13 +54,26 @@ def _run_batch(task: tuple[Quantity, np.random.SeedSequence, int]) -> tuple[np.n
     total, done = None, 0
     while done < size:
         chunk = min(CHUNK, size - done)
-        values = np.asarray(quantity.draw(rng, chunk), dtype=float)
-        if not np.all(np.isfinite(values)):
-            raise FloatingPointError(f"{type(quantity).__name__}: a simulated value is not finite")
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.asarray(quantity.draw(rng, chunk), dtype=float)
+        finite = np.all(np.isfinite(values.reshape(len(values), -1)), axis=0)
+        if not np.all(finite):
+            raise SimulationDiverged(f"the simulation diverges: {type(quantity).__name__} is not finite (overflow) "
+                                     f"in column(s) {', '.join(str(j + 1) for j in np.flatnonzero(~finite)[:5])}")
         part = values.sum(axis=0)
         total = part if total is None else total + part
         done += chunk
     return total / size, size
+
+
+class SimulationDiverged(FloatingPointError):
+    """The simulated layer overflowed (an overthinking rollout, an unstable training run): a result, not a crash."""
+
+
+def diverged(note: str, samples: int, tolerance: float, alpha: float) -> Verdict:
+    """The verdict of a simulation that diverged: a failed check whose summary says where."""
+    return Verdict(FAIL, [math.nan], [math.nan], [math.nan], samples, math.inf, math.nan, alpha, tolerance, math.inf,
+                   note)
 
 
 def batch_count(quantity: Quantity, samples: int) -> int:
@@ -149,14 +162,21 @@ def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor,
     quantity = check.quantity.resolved()
     batches = batch_count(quantity, samples)
     expected = check.expected()
-    estimate_ = estimate(quantity, samples, batch_seeds(seed, record.id, THEORY, batches), executor)
+    try:
+        estimate_ = estimate(quantity, samples, batch_seeds(seed, record.id, THEORY, batches), executor)
+    except SimulationDiverged as error:
+        return (diverged(str(error), samples, check.tolerance, alpha),
+                diverged("not judged: the prediction's simulation diverged", samples, check.tolerance, alpha))
     prediction = judge(estimate_.mean, estimate_.standard_error, expected, estimate_.count, check.tolerance, alpha,
                        batches)
 
     control = check.control
     if control.quantity is not None:
         control_quantity = control.quantity.resolved()
-        estimate_ = estimate(control_quantity, samples, batch_seeds(seed, record.id, CONTROL, batches), executor)
+        try:
+            estimate_ = estimate(control_quantity, samples, batch_seeds(seed, record.id, CONTROL, batches), executor)
+        except SimulationDiverged as error:   # a control that blows up is rejected: it is not what was predicted
+            return prediction, diverged(str(error), samples, check.tolerance, alpha)
     control_expected = control.expected() if control.expected is not None else expected
     if control.quantity is None:
         gap = max(abs(float(a - b)) for a, b in zip(as_mpf_vector(control_expected), as_mpf_vector(expected)))

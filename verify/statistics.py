@@ -82,8 +82,11 @@ class Verdict:
     alpha: float
     tolerance: float
     resolution: float = field(default=0.0)   # z*·max SE: the smallest deviation the check could detect
+    note: str = ""                            # why there is no estimate (the simulation diverged)
 
     def summary(self) -> str:
+        if self.note:
+            return f"{self.outcome}: {self.note}"
         if self.z_critical != self.z_critical:  # NaN: a deterministic comparison, no sampling error
             return (f"{self.outcome}: max relative deviation {self.estimate[0]:.2g} over {self.samples} random "
                     f"instances (bound {self.tolerance:.0e})")
