@@ -353,6 +353,8 @@ def population_os_hessian(V_t, A, n, k: int) -> sp.Matrix:
     """∇²_Ṽ ½E‖(I + ṼŜ)^k w*‖² (d²×d², row-major vec(Ṽ)), exact: second t-coefficients on lines Ṽ + tU, polarised."""
     V, A_, n_, k = _population_inputs(V_t, A, n, k)
     d2 = V.rows ** 2
+    if k == 0:   # ½E‖w*‖² does not depend on Ṽ
+        return sp.zeros(d2, d2)
 
     def curvature(U: sp.Matrix) -> sp.Rational:   # d²/dt² ½E‖·‖² at t = 0 = c_2
         return _line_coefficients(V, U, A_, n_, k)[2]

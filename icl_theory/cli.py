@@ -4,7 +4,8 @@
     icl-theory show ID [--latex]
     icl-theory notes [--out DIR]
     icl-theory figures [NAME ...] [--out DIR]
-    icl-theory verify [ID-or-glob ...] [--samples N] [--seed S] [--workers W] [--json] [--out DIR] [--resume]
+    icl-theory verify [ID-or-glob ...] [--samples N] [--seed S] [--workers W] [--executor {local,dask}]
+                      [--scheduler ADDRESS] [--json] [--out DIR] [--resume]
 
 Exit status: 0 when every check passes (prediction passes, negative control rejected), 1 when any does not,
 2 for bad input (unknown id, bad option), with a one-line message and no traceback.
@@ -48,23 +49,39 @@ def _seed(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="icl-theory", description="Derive, print and check the theory of LSA in-context learning.")
+    parser.add_argument("--version", action="version", version=f"icl-theory {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    commands.add_parser("list", help="list the registered results")
-    show = commands.add_parser("show", help="show one result")
-    show.add_argument("id")
+
+    def command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, epilog=f"example: {example}",
+                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+    listing = command("list", "list the registered results (fits 100 columns; --wide for whole titles)",
+                      "icl-theory list --wide")
+    listing.add_argument("--wide", action="store_true", help="do not shorten the titles")
+    show = command("show", "show one result: statement, source, assumptions, convention, check, errata",
+                   "icl-theory show synergy:thm-B.1 --latex")
+    show.add_argument("id", help="a result id (see `icl-theory list`)")
     show.add_argument("--latex", action="store_true", help="print only the statement's LaTeX")
-    notes = commands.add_parser("notes", help="write one Markdown page per result")
-    notes.add_argument("--out", default="notes")
-    figures = commands.add_parser("figures", help="regenerate figures (data + PNG); all by default")
+    notes = command("notes", "write one Markdown page per result", "icl-theory notes --out notes")
+    notes.add_argument("--out", default="notes", help="directory for the pages")
+    figures = command("figures", "regenerate figures (data + PNG); all by default",
+                      "icl-theory figures synergy-fig5-limit --out figures/")
     figures.add_argument("names", nargs="*", help="figure names (see `icl-theory figures --list`)")
-    figures.add_argument("--out", default="figures")
+    figures.add_argument("--out", default="figures", help="directory for the data and pictures")
     figures.add_argument("--list", action="store_true", help="list the figure names")
-    verify = commands.add_parser("verify", help="run Monte Carlo checks (all results by default)")
+    verify = command("verify", "run the checks (all results by default): each prediction against the simulated "
+                     "layer, and its negative control", "icl-theory verify 'synergy:*' --seed 1 --workers 2")
     verify.add_argument("ids", nargs="*", help="result ids or globs such as 'synergy:*'")
-    verify.add_argument("--samples", type=_positive_int, help="prompts per estimate (default: the record's own, or sized from its exact "
-                        "variance)")
-    verify.add_argument("--seed", type=_seed, default=0)
+    verify.add_argument("--samples", type=_positive_int, help="Monte Carlo draws (prompts) per estimate (default: the "
+                        "record's own, or sized from its exact variance)")
+    verify.add_argument("--seed", type=_seed, default=0, help="root of every random stream")
+    verify.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     verify.add_argument("--workers", type=_positive_int, default=1, help="worker processes (same report for any)")
+    verify.add_argument("--executor", choices=("local", "dask"), default="local", help="where batches run: this "
+                        "machine, or a Dask cluster (needs icl-theory[dask]; same report either way)")
+    verify.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: the scheduler address "
+                        "(default: a LocalCluster of --workers processes, at least 2)")
     verify.add_argument("--alpha", type=float, default=1e-4, help="significance level of each check")
     verify.add_argument("--json", action="store_true", help="print the reports as JSON (the same bytes for the same "
                         "seed; add --timings for the seconds each check took)")
@@ -74,11 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_list() -> int:
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("icl-theory")
+    except PackageNotFoundError:   # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+LIST_WIDTH = 100
+
+
+def _cmd_list(wide: bool) -> int:
     from derivations import registry
 
     for record in registry.records():
-        print(f"{record.id:32s} {record.kind:12s} {record.title}")
+        line = f"{record.id:34s} {record.kind:11s} {record.title}"
+        print(line if wide or len(line) <= LIST_WIDTH else line[:LIST_WIDTH - 1] + "…")
     return 0
 
 
@@ -117,9 +147,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
     records = registry.select(args.ids)
     store = ResultStore(args.out) if args.out is not None else None
-    executor = make_executor(args.workers)
+    executor = make_executor(args.workers, args.executor, args.scheduler)
     reports = []
-    for record in records:
+    progress = not args.quiet and sys.stderr.isatty()
+    for position, record in enumerate(records, 1):
+        if progress:
+            print(f"\r\033[Kcheck {position} of {len(records)}: {record.id} …", end="", file=sys.stderr, flush=True)
         key = check_key(record, seed=args.seed, samples=args.samples, alpha=args.alpha)
         stored = store.load(key) if (store and args.resume) else None
         report = CheckReport.from_dict(stored) if stored else run_check(
@@ -127,12 +160,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if store and not stored:
             store.save(key, report.to_dict())
         reports.append(report)
+        if progress and not args.json:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
         if not args.json:
             mark = "ok  " if report.passed else "FAIL"
             when = "reused" if report.reused else f"{report.seconds:5.1f}s"
             print(f"{mark} {record.id:32s} [{report.status}] {when}")
             print(f"       prediction: {report.prediction.summary()}")
             print(f"       control:    {report.control.summary()}  <- {report.control_description}", flush=True)
+    if progress:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps([r.to_dict(timings=args.timings) for r in reports], indent=2))
     else:
@@ -159,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
-            return _cmd_list()
+            return _cmd_list(args.wide)
         if args.command == "show":
             return _cmd_show(args.id, args.latex)
         if args.command == "notes":

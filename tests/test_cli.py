@@ -141,3 +141,18 @@ def test_samples_count_draws_even_for_a_check_that_trains_models(capsys):
     report = json.loads(out)[0]
     assert status in (0, 1) and report["prediction"]["samples"] == 5
     assert report["prediction"]["z_critical"] > 20   # t with 4 dof at α/(2·16), far above the normal 4.9
+
+
+def test_version_and_python_dash_m():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "icl_theory", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("icl-theory ")
+
+
+def test_list_fits_100_columns_unless_wide(capsys):
+    status, out, _ = run(capsys, "list")
+    assert status == 0 and max(len(line) for line in out.splitlines()) <= 100
+    status, wide, _ = run(capsys, "list", "--wide")
+    assert status == 0 and max(len(line) for line in wide.splitlines()) >= max(len(line) for line in out.splitlines())

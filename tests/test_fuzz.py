@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from derivations import registry
 from icl_errors import InputError
+from tests import test_os_claims, test_outcome, test_sft, test_sft_asymptotics
 from tests.test_statements import SETTINGS
 
 FUZZ_EXAMPLES = 12
@@ -58,7 +59,31 @@ def _finite(value: Any) -> bool:
     return True
 
 
-RECORDS = [registry.get(rid) for rid in SETTINGS]
+def _examples() -> dict[str, dict[str, Any]]:
+    """A valid setting for every record, from the tests that already evaluate it."""
+    examples = dict(SETTINGS)
+    examples.update(test_sft.EXAMPLES)
+    examples.update(test_os_claims.PARAMETERS)
+    for rid in test_outcome.IDS:
+        examples[rid] = test_outcome._record_parameters(rid)
+    for rid in test_sft_asymptotics.IDS:
+        examples[rid] = dict(test_sft_asymptotics.check_values(rid))
+    return examples
+
+
+EXAMPLES = _examples()
+RECORDS = [registry.get(rid) for rid in EXAMPLES]
+
+
+def test_every_record_has_an_example():
+    assert {r.id for r in registry.records()} <= set(EXAMPLES) | FUZZ_LATER
+
+
+# Records whose own test files are still being written in this session: fuzzed once they have an example.
+FUZZ_LATER = {rid for rid in registry.ids() if rid.startswith(("frontload:", "mahankali:", "wu:", "zfb:", "ahn:"))
+              or rid.startswith("synergy:claim-") and rid.split(":")[1] in ("claim-dilution", "claim-double-descent",
+                                                                           "claim-few-sft-help",
+                                                                           "claim-optimal-length")}
 
 
 def _is_matrix(value: Any) -> bool:
@@ -70,7 +95,7 @@ def _is_matrix(value: Any) -> bool:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_evaluate_refuses_hostile_input_with_one_error_type(record, data):
-    params = dict(SETTINGS[record.id])
+    params = dict(EXAMPLES[record.id])
     name = data.draw(st.sampled_from(sorted(params)), label="parameter")
     pool = HOSTILE_MATRICES if _is_matrix(params[name]) else HOSTILE_SCALARS
     params[name] = data.draw(st.sampled_from(pool), label="value")
@@ -85,7 +110,7 @@ def test_evaluate_refuses_hostile_input_with_one_error_type(record, data):
 
 @pytest.mark.parametrize("record", RECORDS, ids=[r.id for r in RECORDS])
 def test_missing_and_unknown_parameters_are_input_errors(record):
-    params = dict(SETTINGS[record.id])
+    params = dict(EXAMPLES[record.id])
     with pytest.raises(InputError, match="missing"):
         record.evaluate(**{k: v for k, v in list(params.items())[1:]})
     with pytest.raises(InputError, match="unknown"):

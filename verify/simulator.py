@@ -20,6 +20,11 @@ from icl_errors import InputError
 from verify.sampling import require_count
 
 
+BLAS_BLOCK = 2 ** 17     # multiply-adds per BLAS call in ``_apply`` (OpenBLAS multithreads above 2¹⁸)
+PROMPT_BLOCK = 2 ** 19   # numbers of X and of the Gram block per block of prompts in ``cot_error_path`` (4 MB)
+SMALL_MATRIX = 64        # entries up to which ``_apply`` multiplies per-prompt matrices without BLAS
+
+
 class BlockSlices(NamedTuple):
     """Row slices of the four embedding blocks."""
 
@@ -91,12 +96,17 @@ def validate_layer(Z: np.ndarray, V: np.ndarray, W: np.ndarray,
     Z = np.asarray(Z, dtype=np.float64)
     if Z.ndim != 3 or 0 in Z.shape:
         raise InputError(f"Z must have shape (batch, D, columns) with all sizes >= 1, got {Z.shape}")
-    batch, D, _ = Z.shape
+    V, W = layer_matrices(V, W, *Z.shape[:2])
+    return Z, V, W, require_count("n", n, 1)
+
+
+def layer_matrices(V: np.ndarray, W: np.ndarray, batch: int, D: int) -> tuple[np.ndarray, np.ndarray]:
+    """(V, W) as float64 arrays of shape (D, D) or (batch, D, D), or InputError."""
     V, W = np.asarray(V, dtype=np.float64), np.asarray(W, dtype=np.float64)
     for name, M in (("V", V), ("W", W)):
         if M.shape not in ((D, D), (batch, D, D)):
             raise InputError(f"{name} must have shape {(D, D)} or {(batch, D, D)}, got {M.shape}")
-    return Z, V, W, require_count("n", n, 1)
+    return V, W
 
 
 def lsa_forward(Z: np.ndarray, V: np.ndarray, W: np.ndarray, n: int) -> np.ndarray:
@@ -123,9 +133,86 @@ def lsa_last_column(Z: np.ndarray, V: np.ndarray, W: np.ndarray, n: int) -> np.n
     return Z[:, :, -1] + (V @ attention_readout(Z, W, n)[:, :, None])[:, :, 0]
 
 
+def _support(M: np.ndarray, axis: int) -> np.ndarray:
+    """Indices along ``axis`` (−1: columns, −2: rows) of the (D, D) or (batch, D, D) matrix M with a nonzero entry."""
+    other = tuple(a for a in range(M.ndim) if a != M.ndim + axis)
+    return np.flatnonzero(np.any(M != 0, axis=other))
+
+
+def _index(indices: np.ndarray) -> slice | np.ndarray:
+    """A slice when ``indices`` is a contiguous increasing range (a view instead of a copy), else the indices."""
+    if len(indices) and indices[-1] - indices[0] + 1 == len(indices):
+        return slice(int(indices[0]), int(indices[-1]) + 1)
+    return indices
+
+
+def _apply(M: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """M v for every row v of ``vectors`` (batch, q), M (p, q) shared or (batch, p, q): a batched matrix product.
+
+    A shared M is applied to blocks of rows of at most BLAS_BLOCK / (p q) rows each, not as one tall product:
+    OpenBLAS multithreads products above ~2¹⁸ multiply-adds, which costs milliseconds per call on a loaded machine.
+    """
+    if M.ndim == 3:     # per prompt: numpy's einsum loop beats one BLAS call per prompt on tiny matrices
+        if M.shape[1] * M.shape[2] <= SMALL_MATRIX:
+            return np.einsum("bpq,bq->bp", M, vectors)
+        return (M @ vectors[:, :, None])[:, :, 0]
+    out = np.empty((vectors.shape[0], M.shape[0]))
+    rows = max(1, BLAS_BLOCK // max(1, M.size))
+    for start in range(0, len(vectors), rows):
+        np.matmul(vectors[start:start + rows], M.T, out=out[start:start + rows])
+    return out
+
+
+class GramSupport(NamedTuple):
+    """Where V and W have nonzero entries, which is all the layer reads: V Z Zᵀ W z = V[o, c] (Z Zᵀ)[c, r] W[r, i] z[i]
+    placed in the rows o, with o, c the rows and columns where V has a nonzero entry and r, i those of W (every
+    other product is with an exact zero). Full V and W give o = c = r = i = all rows."""
+
+    rows_of_V: np.ndarray
+    columns_of_V: np.ndarray
+    rows_of_W: np.ndarray
+    columns_of_W: np.ndarray
+
+    @classmethod
+    def of(cls, V: np.ndarray, W: np.ndarray) -> GramSupport:
+        return cls(_support(V, -2), _support(V, -1), _support(W, -2), _support(W, -1))
+
+
+def _append_cot_columns(gram: np.ndarray, z: np.ndarray, V: np.ndarray, W: np.ndarray, support: GramSupport,
+                        n: int, k: int, rows: slice = slice(None)) -> np.ndarray:
+    """The k columns appended by CoT, read in ``rows`` (all by default): shape (batch, rows, k), from the Gram block
+    (Z_0 Z_0ᵀ)[c, r] and z = Z_0[:, −1] (the whole column is carried from step to step).
+
+    Step i: z_{i+1} = f(Z_i)[:, −1] = z_i + V Z_i Z_iᵀ W z_i / n, computed as z_i + V[o, c] G_i W[r, i] z_i[i] / n
+    (in the rows o) with G_i = (Z_i Z_iᵀ)[c, r] (``GramSupport``); appending the column updates the Gram by the
+    rank-one term z_{i+1}[c] z_{i+1}[r]ᵀ (skipped when it is exactly zero), so no step re-reads the prompt columns.
+    Rows of z outside o never change, so z[c] (z[r]) is re-examined only when c (r) meets o.
+    ``gram`` is updated in place.
+    """
+    o, c, r, i = (_index(indices) for indices in support)
+    V_oc, W_ri = V[..., o, :][..., :, c] / n, W[..., r, :][..., :, i]
+    c_moves, r_moves = (bool(np.intersect1d(support.rows_of_V, rows_read).size)
+                        for rows_read in (support.columns_of_V, support.rows_of_W))
+    c_zero, r_zero = not np.any(z[:, c]), not np.any(z[:, r])
+    z = z.copy()
+    appended = np.empty((k,) + z[:, rows].shape)   # step-major: each step writes one contiguous block
+    for step in range(k):
+        z[:, o] += _apply(V_oc, _apply(gram, _apply(W_ri, z[:, i])))   # z_i is not read again: it becomes z_{i+1}
+        appended[step] = z[:, rows]
+        if step + 1 == k:
+            break
+        c_zero = not np.any(z[:, c]) if c_moves else c_zero
+        r_zero = not np.any(z[:, r]) if r_moves else r_zero
+        if not (c_zero or r_zero):
+            gram += z[:, c, None] * z[:, None, r]
+    return appended.transpose(1, 2, 0)
+
+
 def cot_rollout(Z0: np.ndarray, V: np.ndarray, W: np.ndarray, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """k CoT steps Z_{i+1} = [Z_i, f(Z_i)[:, −1]] (whole columns appended, nothing assumed about V, W).
 
+    The Gram block (Z_0 Z_0ᵀ)[c, r] that the layer reads (``GramSupport``) is formed once by a batched matrix
+    product and updated by a rank-one term per appended column (``_append_cot_columns``).
     Returns Z_k of shape (batch, D, columns + k) and ŵ_1..ŵ_k = the w rows of the appended columns,
     shape (batch, k, d) with D = 2d + 2.
     """
@@ -136,25 +223,131 @@ def cot_rollout(Z0: np.ndarray, V: np.ndarray, W: np.ndarray, n: int, k: int) ->
         raise InputError(f"the embedding has D = {D} rows; it must be 2d + 2 with d >= 1")
     Z = np.empty((batch, D, columns + k))
     Z[:, :, :columns] = Z0
-    for step in range(k):
-        last = columns + step
-        Z[:, :, last] = lsa_last_column(Z[:, :, :last], V, W, n)
+    if k:
+        support = GramSupport.of(V, W)
+        c, r = _index(support.columns_of_V), _index(support.rows_of_W)
+        gram = Z0[:, c, :] @ Z0[:, r, :].transpose(0, 2, 1)
+        Z[:, :, columns:] = _append_cot_columns(gram, Z0[:, :, -1], V, W, support, n, k)
     w_hats = Z[:, block_slices((D - 2) // 2).w, columns:].transpose(0, 2, 1).copy()
     return Z, w_hats
+
+
+def embedded_prompt_gram(X: np.ndarray, y: np.ndarray, z0: np.ndarray, support: GramSupport) -> np.ndarray:
+    """(Z_0 Z_0ᵀ)[c, r] of Z_0 = embed(X, y) with last column z0, from its blocks, without forming Z_0.
+
+    The example columns (x_i; y_i; 0; 0) are nonzero only in the rows x, y, so their Gram is the (d+1) × (d+1)
+    matrix [[X Xᵀ, X y], [yᵀ Xᵀ, yᵀ y]] placed at those rows; the last column adds z0[c] z0[r]ᵀ. X (batch, d, n),
+    y (batch, n), z0 (batch, 2d+2).
+    """
+    batch, d, _ = X.shape
+    c, r = support.columns_of_V, support.rows_of_W
+    data_c, data_r = c[c <= d], r[r <= d]           # rows x (0..d−1) and y (d) of the example columns
+    if len(data_c) and len(data_r):
+        data_gram = np.empty((batch, d + 1, d + 1))
+        np.matmul(X, X.transpose(0, 2, 1), out=data_gram[:, :d, :d])
+        np.einsum("bdn,bn->bd", X, y, out=data_gram[:, :d, d])
+        data_gram[:, d, :d] = data_gram[:, :d, d]
+        np.einsum("bn,bn->b", y, y, out=data_gram[:, d, d])
+        data_block = data_gram[:, _index(data_c)][:, :, _index(data_r)]
+    if len(data_c) == len(c) and len(data_r) == len(r) and len(c) and len(r):
+        gram = data_block                            # the example columns are all the layer reads (no copy)
+    else:
+        gram = np.zeros((batch, len(c), len(r)))
+        if len(data_c) and len(data_r):
+            gram[:, :len(data_c), :len(data_r)] = data_block
+    z0_c, z0_r = z0[:, c], z0[:, r]
+    if np.any(z0_c) and np.any(z0_r):
+        gram += z0_c[:, :, None] * z0_r[:, None, :]
+    return gram
 
 
 def cot_error_path(X: np.ndarray, w_star: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
     """ŵ_i − w* for i = 1..k per prompt, shape (batch, k, d): embed (X, y = w*ᵀX, ŵ_0 = 0), roll out k CoT steps.
 
-    X is (batch, d, n) and w_star (batch, d); n = X.shape[2].
+    X is (batch, d, n) and w_star (batch, d); n = X.shape[2]. The embedding Z_0 = [(x_i; y_i; 0; 0)_i, (0; 0; 0; 1)]
+    is held as its blocks: (X, y) for the example columns (their other rows are zero) and the last column z_0; the
+    layer reads them through the Gram block of ``embedded_prompt_gram``, and ``_append_cot_columns`` appends the
+    k output columns exactly as ``cot_rollout`` does on the materialized Z_0. Prompts are rolled out in blocks of
+    about PROMPT_BLOCK numbers of X and Gram each, so that every step finds its block's Gram in cache.
     """
     X, w_star = np.asarray(X, dtype=np.float64), np.asarray(w_star, dtype=np.float64)
-    if X.ndim != 3:
-        raise InputError(f"X must have shape (batch, d, n), got {X.shape}")
+    if X.ndim != 3 or 0 in X.shape:
+        raise InputError(f"X must have shape (batch, d, n) with all sizes >= 1, got {X.shape}")
     if w_star.shape != X.shape[:2]:
         raise InputError(f"w_star must have shape {X.shape[:2]}, got {w_star.shape}")
-    _, w_hats = cot_rollout(embed(X, np.einsum("bd,bdn->bn", w_star, X)), V, W, X.shape[2], k)
-    return w_hats - w_star[:, None, :]
+    batch, d, n = X.shape
+    k = require_count("k", k, 0)
+    D = 2 * d + 2
+    V, W = layer_matrices(V, W, batch, D)
+    if not k:
+        return np.empty((batch, 0, d))
+    support = GramSupport.of(V, W)
+    path = np.empty((batch, k, d))
+    block = max(16, PROMPT_BLOCK // (d * (n + d)))
+    for start in range(0, batch, block):
+        part = slice(start, start + block)
+        X_p, w_p = X[part], w_star[part]
+        V_p, W_p = (M if M.ndim == 2 else M[part] for M in (V, W))
+        z0 = np.zeros((len(X_p), D))
+        z0[:, block_slices(d).one] = 1.0
+        gram = embedded_prompt_gram(X_p, np.einsum("bd,bdn->bn", w_p, X_p), z0, support)
+        w_hats = _append_cot_columns(gram, z0, V_p, W_p, support, n, k, rows=block_slices(d).w)
+        path[part] = w_hats.transpose(0, 2, 1) - w_p[:, None, :]
+    return path
+
+
+def cot_error_basis_average(X: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
+    """E[‖ŵ_k − w*‖² | X] over w* ~ N(0, I_d) per prompt, shape (batch,): the d basis tasks w* = e_j pushed through
+    the same prompt X (batch, d, n), ŵ_0 = 0, and Σ_j ‖ŵ_k(e_j) − e_j‖² returned.
+
+    Conditional expectation, not a formula: with V, W on the sparse pattern (V nonzero only in the block [w, x], W
+    only in [x, w] and [y, one]) and ŵ_0 = 0, the rolled-out ŵ_k − w* is a linear map A(X) of w* (y = w*ᵀX enters
+    the layer linearly and nothing else depends on w*), so E‖A w*‖² = Σ_j ‖A e_j‖² for w* ~ N(0, I_d). Each task
+    runs the layer unchanged on the embedding of (X, y_j = e_jᵀX = X[j]): its last column follows
+    z ← z + V[o, c] (Z Zᵀ)[c, r] W[r, i] z[i] / n (``GramSupport``), the Gram block read from the blocks of the
+    embedding (X y_jᵀ = (X Xᵀ)[:, j]); the d tasks share the prompt and X Xᵀ. V and W are shared (D, D).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 3 or 0 in X.shape:
+        raise InputError(f"X must have shape (batch, d, n) with all sizes >= 1, got {X.shape}")
+    batch, d, n = X.shape
+    k = require_count("k", k, 0)
+    D = 2 * d + 2
+    V, W = layer_matrices(V, W, 1, D)
+    if V.ndim != 2 or W.ndim != 2:
+        raise InputError("the basis average needs V and W shared by all prompts, of shape (D, D)")
+    blocks = block_slices(d)
+    pattern_V, pattern_W = np.zeros((D, D), dtype=bool), np.zeros((D, D), dtype=bool)
+    pattern_V[blocks.w, blocks.x] = True
+    pattern_W[blocks.x, blocks.w] = pattern_W[blocks.y, blocks.one] = True
+    if np.any(V[~pattern_V]) or np.any(W[~pattern_W]):
+        raise InputError("the basis average needs V, W on the sparse pattern (V[w, x], W[x, w], W[y, one]): "
+                         "only there is ŵ_k − w* linear in w*")
+    if not k:
+        return np.full(batch, float(d))
+    # On the pattern the appended columns change only the rows o ⊆ w, so they are zero in the rows c ⊆ x that the
+    # Gram block (Z Zᵀ)[c, r] is read in: it stays the prompt's, [S[c, r ∩ x], S[c, j]] for task j (its y column is
+    # X y_jᵀ = S e_j with S = X Xᵀ). The d tasks are carried as the d columns of one (D, d) state per prompt.
+    o, c, r, i = GramSupport.of(V, W)
+    r_x, reads_y = r[r < d], bool(np.any(r == d))
+    V_oc, W_ri = V[np.ix_(o, c)], W[np.ix_(r, i)]
+    average = np.empty(batch)
+    block = max(16, PROMPT_BLOCK // (d * (n + 4 * d)))   # prompts per block: X, S and the task states cached
+    for start in range(0, batch, block):
+        X_p = X[start:start + block]
+        S = X_p @ X_p.transpose(0, 2, 1)
+        S_cr, S_c = S[:, c][:, :, r_x], S[:, c, :]
+        state = np.zeros((len(X_p), D, d))         # column j: the last column of Z for task e_j, first z_0
+        state[:, blocks.one, :] = 1.0
+        for _ in range(k):
+            U = W_ri @ state[:, i, :]              # (prompts, |r|, d): W z for every task
+            readout = S_cr @ U[:, :len(r_x)]
+            if reads_y:
+                readout += S_c * U[:, len(r_x)][:, None, :]
+            state[:, o, :] += V_oc @ (readout / n)
+        error = state[:, blocks.w, :] - np.eye(d)  # column j: ŵ_k(e_j) − e_j
+        average[start:start + block] = np.einsum("bij,bij->b", error, error)
+    return average
 
 
 def weight_prediction_error(X: np.ndarray, w_star: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from derivations.notation import (Equation, ExpectedSquaredError, Expectation, F
 from derivations.pretraining import gamma_closed_form, trained_preconditioner
 from derivations.registry import DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from derivations.validation import cot_steps, exact_matrix
+from icl_errors import InputError
 from verify.outcome_supervision import (OutcomeCurvature, OutcomeGradientInstance, OutcomeRolloutInstance,
                                         OutcomeTrainingOutcome)
 from verify.quantities import CotWeightError, PromptGroup
@@ -37,6 +38,8 @@ _OS_ASSUMPTIONS = ("sparse LSA (eq. 3.8), ŵ_0 = 0, k CoT steps by appending col
 def _prompts(S_values, w_values) -> list[tuple[sp.Matrix, sp.Matrix]]:
     """One prompt (a matrix S and a vector w*) or B of them (two sequences), as exact (S_τ, w*_τ) pairs."""
     several = isinstance(S_values, (list, tuple)) and len(S_values) > 0 and _is_matrix(S_values[0])
+    if several and (not isinstance(w_values, (list, tuple)) or len(w_values) != len(S_values)):
+        raise InputError("S and w_star must be two lists of the same length (one S_τ and one w*_τ per prompt)")
     pairs = zip(S_values, w_values) if several else [(S_values, w_values)]
     return [(exact_matrix(S_, "S"), _column(w_)) for S_, w_ in pairs]
 
@@ -48,6 +51,8 @@ def _is_matrix(value) -> bool:
 
 
 def _column(w) -> sp.Matrix:
+    if not (hasattr(w, "tolist") or isinstance(w, (list, tuple))):
+        raise InputError(f"w_star must be a vector, got {w!r}")
     values = w.tolist() if hasattr(w, "tolist") else list(w)
     return exact_matrix([[x] for row in values for x in (row if isinstance(row, list) else [row])], "w_star")
 
