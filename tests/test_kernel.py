@@ -146,3 +146,18 @@ def test_bad_input_is_rejected():
         cot_error_basis_average(X, np.ones((6, 6)), W, 1)
     with pytest.raises(InputError, match="shared by all prompts"):
         cot_error_basis_average(X, V[None], W, 1)
+
+
+def test_task_average_has_the_same_mean_and_a_smaller_variance():
+    from verify.quantities import CotWeightError, PromptGroup
+
+    Sigma, V = np.diag([1.0, 0.5, 0.25]), -np.diag([0.8, 1.1, 1.6])
+    plain = CotWeightError(Sigma, (PromptGroup(8, (V,), (1, 2)),))
+    averaged = CotWeightError(Sigma, (PromptGroup(8, (V,), (1, 2)),), task_average=True)
+    a = plain.draw(np.random.default_rng(0), 40_000)
+    b = averaged.draw(np.random.default_rng(1), 40_000)
+    se = np.sqrt(a.var(axis=0) / len(a) + b.var(axis=0) / len(b))
+    assert np.all(np.abs(a.mean(axis=0) - b.mean(axis=0)) < 4.5 * se)
+    assert np.all(b.var(axis=0) < a.var(axis=0) / 2)
+    with pytest.raises(InputError, match="task_average"):
+        CotWeightError(Sigma, plain.groups, per_direction=True, task_average=True)

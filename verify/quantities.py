@@ -16,7 +16,8 @@ import numpy as np
 from icl_errors import InputError
 from verify.quantity import DeterministicQuantity, Quantity, _Resolvable
 from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks, require_count
-from verify.simulator import cot_error_path, cot_rollout, embed, sparse_key_query_matrix, sparse_value_matrix
+from verify.simulator import (cot_error_basis_average, cot_error_path, cot_rollout, embed, sparse_key_query_matrix,
+                              sparse_value_matrix)
 from verify.training import per_prompt_value_gradient, train_lsa
 
 DESIGNS = ("gaussian", "exact")
@@ -55,6 +56,10 @@ class CotWeightError(Quantity):
     w* ~ N(0, I_d). Each group draws its own prompts (in group order: X, then w*) and runs every one of its models on
     them (common random numbers). Columns: group by group, model by model, k by k; with ``per_direction`` the squared
     error of each coordinate, (ŵ_k − w*)_j², in place of the norm (d columns per (model, k)). k = 0 reads ŵ_0 = 0.
+
+    ``task_average``: instead of one task per prompt, the exact average over w* ~ N(0, I_d) given the prompt
+    (``simulator.cot_error_basis_average``: the d basis tasks pushed through the same prompt; the rollout is linear in
+    w* on the sparse pattern). Same mean, a smaller variance per unit of time at most sizes (benchmarks/run.py).
     """
 
     Sigma: Any
@@ -62,12 +67,15 @@ class CotWeightError(Quantity):
     design: str = "gaussian"
     per_direction: bool = False
     W_tilde: Any = None
+    task_average: bool = False
 
     resolved_fields = ("Sigma", "groups", "W_tilde")
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
             raise InputError(f"design must be one of {', '.join(DESIGNS)}, got {self.design!r}")
+        if self.task_average and self.per_direction:
+            raise InputError("task_average gives the norm ‖ŵ_k − w*‖², not the per-direction errors")
         for group in self.groups:
             for k in group.ks:
                 require_count("k", k, 0)
@@ -85,6 +93,11 @@ class CotWeightError(Quantity):
         for group in self.groups:
             X = (draw_covariates(rng, root, int(group.m), batch) if self.design == "gaussian"
                  else exact_covariance_prompts(rng, root, int(group.m), batch))
+            if self.task_average:
+                for V_tilde in group.V_tildes:
+                    V = sparse_value_matrix(V_tilde)
+                    columns += [cot_error_basis_average(X, V, W, k)[:, None] for k in group.ks]
+                continue
             w_star = draw_tasks(rng, d, batch)
             for V_tilde in group.V_tildes:
                 path = cot_error_path(X, w_star, sparse_value_matrix(V_tilde), W, max(group.ks))
