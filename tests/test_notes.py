@@ -25,3 +25,13 @@ def test_page_states_statement_control_and_command():
     assert "$$" in text and r"\operatorname{tr}" in text
     assert "Negative control" in text and "coefficient 2" in text
     assert "icl-theory verify synergy:lem-A.1" in text
+
+
+def test_the_index_starts_with_the_setup_and_links_every_page():
+    from icl_theory.notes import index_page
+
+    text = (NOTES / "README.md").read_text(encoding="utf-8")
+    assert text == index_page(list(registry.records())), "notes/README.md is stale: run `icl-theory notes`"
+    assert text.index("## The setup, once") < text.index("## Results both papers build on")
+    for record in registry.records():
+        assert f"]({page_name(record)})" in text
