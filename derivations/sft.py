@@ -370,7 +370,8 @@ class Allocation:
 
 def optimal_allocation(Sigma0: object, Delta: object, n: object, eta: object, V_init: object,
                        n_test: object) -> Allocation:
-    """argmin over A = a·qqᵀ (U = range Δ of dimension 1) of post_test_error(A, …, Σ₀ + Δ, n_test), exact.
+    """argmin over A on U = range Δ of post_test_error(A, …, Σ₀ + Δ, n_test): exact for rank Δ = 1 (A = a·qqᵀ),
+    by a numerical optimiser over A = QΨQᵀ for larger rank (``_numerical_allocation``).
 
     The error is a rational function of a > 0 (Ṽ_∞(a·qqᵀ) of eq. 4.2 acts as −η·(scalar/a) on U and as Ṽ_0 on U⊥);
     its stationary points are solved exactly and the one with the smallest error is kept.
@@ -378,7 +379,7 @@ def optimal_allocation(Sigma0: object, Delta: object, n: object, eta: object, V_
     Sigma0, Delta = exact_covariance(Sigma0, "Sigma0"), exact_covariance(Delta, "Delta")
     Q = range_basis(Delta)
     if Q.cols != 1:
-        raise InputError(f"optimal_allocation solves the rank-1 case exactly; Δ has rank {Q.cols}")
+        return _numerical_allocation(Sigma0, Delta, Q, n, eta, V_init, n_test)
     a = sp.Symbol("a", positive=True)
     Sigma_test = Sigma0 + Delta
     error = sp.cancel(post_test_error(a * Q * Q.T, n, eta, V_init, Sigma_test, n_test))
@@ -389,6 +390,47 @@ def optimal_allocation(Sigma0: object, Delta: object, n: object, eta: object, V_
     rule = allocation_rule(Sigma0, Delta, eta)
     return Allocation(best * Q * Q.T, sp.simplify(error.subs(a, best)), rule,
                       post_test_error(rule, n, eta, V_init, Sigma_test, n_test))
+
+
+def _numerical_allocation(Sigma0: sp.Matrix, Delta: sp.Matrix, Q: sp.Matrix, n: object, eta: object,
+                          V_init: object, n_test: object) -> Allocation:
+    """argmin over A = QΨQᵀ supported on U = range(Δ) (Ψ ≻ 0, r×r, r = rank Δ ≥ 2) of the exact post-test error.
+
+    With Q orthonormal, AA† = QQᵀ and eq. 4.2 gives Ṽ_∞ = −ηQ((n+1)/n Ψ + tr(Ψ)/n I_r)⁻¹Qᵀ + Ṽ_0(I − QQᵀ). The exact
+    error (Prop. 5.1, a quadratic polynomial in the entries of Ṽ, derived once with symbolic Ṽ) is minimised over
+    Ψ = LLᵀ by BFGS from the paper's rule; the result is a float optimum (``A`` in Floats), its error exact at that A.
+    """
+    import numpy as np
+    from scipy.optimize import minimize
+
+    from derivations.pretraining import preconditioner_symbols
+
+    n_, n_test_, eta_ = prompt_length(n), prompt_length(n_test, "n_test"), cot_rate(eta)
+    d, r = Delta.rows, Q.cols
+    V_symbols = preconditioner_symbols(d)
+    error_of = sp.lambdify([list(V_symbols)], one_step_error(V_symbols, Sigma0 + Delta, n_test_), modules="numpy")
+    basis = np.linalg.qr(np.array(Q.evalf(30), dtype=float))[0]
+    outside = np.eye(d) - basis @ basis.T
+    V0 = np.array(exact_matrix(V_init, "V_init").evalf(30), dtype=float)
+    eta_f, n_f = float(eta_), float(n_)
+
+    def error(parameters: np.ndarray) -> float:
+        L = np.zeros((r, r))
+        L[np.tril_indices(r)] = parameters
+        Psi = L @ L.T + 1e-12 * np.eye(r)
+        M = (n_f + 1) / n_f * Psi + np.trace(Psi) / n_f * np.eye(r)
+        V = -eta_f * basis @ np.linalg.solve(M, basis.T) + V0 @ outside
+        return float(error_of(V.ravel()))
+
+    rule = allocation_rule(Sigma0, Delta, eta)
+    Psi_rule = basis.T @ np.array(rule.evalf(30), dtype=float) @ basis
+    start = np.linalg.cholesky(Psi_rule + 1e-9 * np.eye(r))[np.tril_indices(r)]
+    result = minimize(error, start, method="BFGS", options={"gtol": 1e-12, "maxiter": 2000})
+    L = np.zeros((r, r))
+    L[np.tril_indices(r)] = result.x
+    A = sp.Matrix(basis @ (L @ L.T) @ basis.T).applyfunc(lambda x: sp.Float(x, 15))
+    return Allocation(A, sp.Float(error(result.x), 15), rule,
+                      post_test_error(rule, n, eta, V_init, Sigma0 + Delta, n_test))
 
 
 def test_matched_allocation(Sigma_test: object, n: object, eta: object, n_test: object) -> sp.Matrix:

@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from derivations import sft
 from derivations.lsa import S as S_symbol, d as d_symbol
-from derivations.pretraining import gamma_closed_form, minimal_error, stationary_preconditioner
+from derivations.pretraining import gamma_closed_form, minimal_error, stationary_preconditioner, trained_preconditioner
 from derivations.records import synergy_sft as records
 from icl_errors import InputError
 from tests.strategies import rational_matrices, rational_spd
@@ -462,3 +462,15 @@ def test_thm41_errata_joint_gd_on_the_layer_goes_below_the_fixed_W_minimum():
         grad_V, grad_W = problem.gradients(V, W)
         V, W = V - gamma * grad_V, W - gamma * grad_W
     assert problem.loss(V, W) < path_loss * (1 - 1e-3)
+
+
+def test_optimal_allocation_for_a_rank_two_shift_beats_the_rule_sigma_and_the_complement():
+    # Δ of rank 2: the optimiser over A = QΨQᵀ on U = range(Δ) (numerical); the rank-1 case is exact (above).
+    Sigma0, Delta, n, eta = sp.diag(R(1, 10), R(1, 10), 1), sp.diag(1, 1, 0), 10, R(1, 2)
+    V0 = trained_preconditioner(Sigma0, n)
+    allocation = sft.optimal_allocation(Sigma0, Delta, n, eta, V0, n)
+    Sigma = Sigma0 + Delta
+    assert allocation.A[2, 2] == 0 and abs(allocation.A[0, 1]) < 1e-6     # supported on U, symmetric in its two axes
+    assert allocation.error < allocation.rule_error - 0.005                  # 0.8768 < 0.8838: the rule is not optimal
+    assert allocation.error < sft.post_test_error(Sigma, n, eta, V0, Sigma, n)                     # A = Σ: 1.393
+    assert allocation.error < sft.post_test_error(eta * sp.diag(0, 0, 1), n, eta, V0, Sigma, n)    # on U⊥: 46.8
