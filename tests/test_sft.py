@@ -470,7 +470,7 @@ def test_optimal_allocation_for_a_rank_two_shift_beats_the_rule_sigma_and_the_co
     V0 = trained_preconditioner(Sigma0, n)
     allocation = sft.optimal_allocation(Sigma0, Delta, n, eta, V0, n)
     Sigma = Sigma0 + Delta
-    assert allocation.A[2, 2] == 0 and abs(allocation.A[0, 1]) < 1e-6     # supported on U, symmetric in its two axes
+    assert abs(allocation.A[2, 2]) < 1e-12 and abs(allocation.A[0, 1]) < 1e-6   # supported on U, symmetric in its axes
     assert allocation.error < allocation.rule_error - 0.005                  # 0.8768 < 0.8838: the rule is not optimal
     assert allocation.error < sft.post_test_error(Sigma, n, eta, V0, Sigma, n)                     # A = Σ: 1.393
     assert allocation.error < sft.post_test_error(eta * sp.diag(0, 0, 1), n, eta, V0, Sigma, n)    # on U⊥: 46.8
