@@ -252,8 +252,8 @@ def cot_error_second_moment(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
 
 def cot_error_variance(Sigma_train, n, Sigma_test, m, k: int) -> sp.Expr:
     """Var ‖e_k‖² = E‖e_k‖⁴ − (E‖e_k‖²)², exact."""
+    second = cot_error_second_moment(Sigma_train, n, Sigma_test, m, k)   # first: it refuses a size it cannot afford
     mean = cot_error(Sigma_train, n, Sigma_test, m, k)
-    second = cot_error_second_moment(Sigma_train, n, Sigma_test, m, k)
     return _simplified(second - mean ** 2)
 
 def monte_carlo_samples(Sigma_train, n, Sigma_test, m, k: int, standard_error) -> int:
