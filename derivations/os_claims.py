@@ -292,3 +292,34 @@ def _finite_b(A_: sp.ImmutableMatrix, n_: sp.Expr) -> sp.Rational:
     H = sp.kronecker_product(sp.eye(d), A_ * gamma)   # ∇²L_1 in row-major vec(Ṽ): tr(ṼQṼᵀ)/2 with Q = E S² = AΓ
     C = gradient_second_moment(V, A_, n_)              # E g = 0 at the optimum: the second moment is the covariance
     return sp.simplify((H.inv() * C).trace())
+
+
+# --- validated inputs of the records built on these helpers -------------------------------------------------------
+
+OS_STEPS_LIMIT = 3        # the exact OS polynomial at k = 4 already takes ~4 s per covariance
+GD_STEPS_LIMIT = 10_000   # population GD steps (mpmath, 30 digits)
+
+
+def validated_setting(Sigmas: dict, Delta, lengths: dict, k, steps) -> tuple[dict, sp.Matrix, dict, int, int]:
+    """Validated covariances (each plus Δ diagonal, as the exact OS helpers need), Δ, prompt lengths (numbers),
+    k ≤ OS_STEPS_LIMIT and GD steps ≤ GD_STEPS_LIMIT; InputError naming the argument otherwise."""
+    covariances = {name: exact_covariance(value, name) for name, value in Sigmas.items()}
+    shift = exact_covariance(Delta, "Delta")
+    for name, S0 in covariances.items():
+        if S0.shape != shift.shape:
+            raise InputError(f"{name} is {S0.rows}×{S0.cols} but Delta is {shift.rows}×{shift.cols}")
+        if not (S0 + shift).is_diagonal():
+            raise InputError(f"{name} + Delta must be diagonal (the exact OS loss is reduced to diagonal Ṽ)")
+    numbers = {name: prompt_length(value, name) for name, value in lengths.items()}
+    if not all(v.is_Integer for v in numbers.values()):
+        raise InputError(f"the prompt lengths {', '.join(numbers)} must be numbers")
+    return (covariances, shift, numbers, cot_steps(k, maximum=OS_STEPS_LIMIT),
+            cot_steps(steps, "steps", maximum=GD_STEPS_LIMIT))
+
+
+def gd_step(step) -> sp.Expr:
+    """A GD step size: a finite positive number."""
+    value = exact_scalar(step, "step")
+    if not (value.is_number and value.is_finite and value.is_positive):
+        raise InputError(f"step must be a finite positive number, got {step!r}")
+    return value

@@ -197,6 +197,15 @@ def _records() -> dict[str, Record]:
     return records
 
 
+def teaching_pages() -> dict[str, Callable[[], str]]:
+    """Extra pages of notes/ that a records module declares as ``NOTES_PAGES = {file name: page function}``
+    (e.g. the Front-Loading teaching page), in module order."""
+    pages: dict[str, Callable[[], str]] = {}
+    for module in record_modules():
+        pages.update(getattr(importlib.import_module(module), "NOTES_PAGES", {}))
+    return pages
+
+
 def ids() -> list[str]:
     """All registered ids, in registration order."""
     return list(_records())

@@ -105,6 +105,9 @@ def write_notes(directory: str | Path) -> list[Path]:
     index = directory / "README.md"
     index.write_text(index_page(list(registry.records())), encoding="utf-8")
     written = [index]
+    for name, make_page in registry.teaching_pages().items():   # pages a records module writes (NOTES_PAGES)
+        (directory / name).write_text(make_page(), encoding="utf-8")
+        written.append(directory / name)
     for record in registry.records():
         path = directory / page_name(record)
         path.write_text(page(record), encoding="utf-8")

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from derivations import registry
 from icl_errors import InputError
-from tests import test_os_claims, test_outcome, test_sft, test_sft_asymptotics
+from tests import (test_field, test_frontload, test_os_claims, test_outcome, test_sft, test_sft_asymptotics,
+                   test_sft_claims)
 from tests.test_statements import SETTINGS
 
 FUZZ_EXAMPLES = 12
@@ -64,6 +65,9 @@ def _examples() -> dict[str, dict[str, Any]]:
     examples = dict(SETTINGS)
     examples.update(test_sft.EXAMPLES)
     examples.update(test_os_claims.PARAMETERS)
+    examples.update(test_field.PARAMETERS)
+    examples.update(test_frontload.PARAMETERS)
+    examples.update(test_sft_claims.SETTINGS)
     for rid in test_outcome.IDS:
         examples[rid] = test_outcome._record_parameters(rid)
     for rid in test_sft_asymptotics.IDS:
@@ -80,10 +84,7 @@ def test_every_record_has_an_example():
 
 
 # Records whose own test files are still being written in this session: fuzzed once they have an example.
-FUZZ_LATER = {rid for rid in registry.ids() if rid.startswith(("frontload:", "mahankali:", "wu:", "zfb:", "ahn:"))
-              or rid.startswith("synergy:claim-") and rid.split(":")[1] in ("claim-dilution", "claim-double-descent",
-                                                                           "claim-few-sft-help",
-                                                                           "claim-optimal-length")}
+FUZZ_LATER: set[str] = set()
 
 
 def _is_matrix(value: Any) -> bool:

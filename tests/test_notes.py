@@ -27,6 +27,11 @@ def test_page_states_statement_control_and_command():
     assert "icl-theory verify synergy:lem-A.1" in text
 
 
+def test_teaching_pages_are_current():
+    for name, make_page in registry.teaching_pages().items():
+        assert (NOTES / name).read_text(encoding="utf-8") == make_page(), f"{name} is stale: run `icl-theory notes`"
+
+
 def test_the_index_starts_with_the_setup_and_links_every_page():
     from icl_theory.notes import index_page
 

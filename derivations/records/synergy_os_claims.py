@@ -13,7 +13,7 @@ from derivations import os_claims, outcome
 from derivations.convention import JAVANMARD
 from derivations.notation import Equation, ExpectedSquaredError, Expectation, SpectralRadius
 from derivations.registry import MonteCarloCheck, NegativeControl, Parameter, Record, Source
-from derivations.validation import cot_steps, exact_covariance, exact_matrix, exact_scalar, prompt_length
+from derivations.validation import exact_matrix, prompt_length
 from icl_errors import InputError
 from verify.os_experiments import OSArm, OSPostTestError
 
@@ -51,36 +51,9 @@ def _lc_step_symbol(Sigma0_: sp.Basic) -> sp.Expr:
     return 1 / sp.ceiling(top)
 
 
-OS_STEPS_LIMIT = 3        # the exact OS polynomial at k = 4 already takes ~4 s per covariance
-GD_STEPS_LIMIT = 10_000   # population GD steps (mpmath, 30 digits)
-
-
-def _setting(Sigmas: dict, Delta, lengths: dict, k, steps) -> tuple[dict, sp.Matrix, dict, int, int]:
-    """Validated covariances (diagonal, as the exact OS helpers need), Δ, prompt lengths, k and GD steps."""
-    covariances = {name: exact_covariance(value, name) for name, value in Sigmas.items()}
-    shift = exact_covariance(Delta, "Delta")
-    for name, S0 in covariances.items():
-        if S0.shape != shift.shape:
-            raise InputError(f"{name} is {S0.rows}×{S0.cols} but Delta is {shift.rows}×{shift.cols}")
-        if not (S0 + shift).is_diagonal():
-            raise InputError(f"{name} + Delta must be diagonal (the exact OS loss is reduced to diagonal Ṽ)")
-    numbers = {name: prompt_length(value, name) for name, value in lengths.items()}
-    if not all(v.is_Integer for v in numbers.values()):
-        raise InputError(f"the prompt lengths {', '.join(numbers)} must be numbers")
-    return (covariances, shift, numbers, cot_steps(k, maximum=OS_STEPS_LIMIT),
-            cot_steps(steps, "steps", maximum=GD_STEPS_LIMIT))
-
-
-def _gd_step(step) -> sp.Expr:
-    value = exact_scalar(step, "step")
-    if not (value.is_number and value.is_finite and value.is_positive):
-        raise InputError(f"step must be a finite positive number, got {step!r}")
-    return value
-
-
 def _latent_capability(Sigma0_balanced, Sigma0_unbalanced, Delta, n0, n, k, steps) -> sp.Matrix:
     """[finished, Err after T steps] for the balanced then the unbalanced init, each at its step 1/⌈λ_max(H)⌉."""
-    covariances, Delta, lengths, k, steps = _setting(
+    covariances, Delta, lengths, k, steps = os_claims.validated_setting(
         {"Sigma0_balanced": Sigma0_balanced, "Sigma0_unbalanced": Sigma0_unbalanced}, Delta, {"n0": n0, "n": n},
         k, steps)
     Sigma0_balanced, Sigma0_unbalanced = covariances.values()
@@ -166,8 +139,8 @@ _KH_KS = (1, 2, 3)
 
 def _longer_k(Sigma0, Delta, n0, n, k, step, steps) -> sp.Matrix:
     """[finished, Err after T population GD steps on the k-step OS loss] from −Γ₀⁻¹."""
-    covariances, Delta, lengths, k, steps = _setting({"Sigma0": Sigma0}, Delta, {"n0": n0, "n": n}, k, steps)
-    Sigma0, n0, n, step = covariances["Sigma0"], lengths["n0"], lengths["n"], _gd_step(step)
+    covariances, Delta, lengths, k, steps = os_claims.validated_setting({"Sigma0": Sigma0}, Delta, {"n0": n0, "n": n}, k, steps)
+    Sigma0, n0, n, step = covariances["Sigma0"], lengths["n0"], lengths["n"], os_claims.gd_step(step)
     Sigma_ = sp.Matrix(Sigma0) + sp.Matrix(Delta)
     V0 = sp.diag(*os_claims.pretrained_init(Sigma0, n0))
     return sp.Matrix([e.doit() for e in _run_entries(Sigma_, V0, n, k, step, steps)])
@@ -237,7 +210,7 @@ _DATA_STEP, _DATA_STEPS, _DATA_N0 = R(1, 7), 90, 50
 
 def _os_data(Sigma, n, B) -> sp.Expr:
     """E Err(Ṽ_B) = Err(Ṽ_∞) + c/B + O(B⁻²) (k = 1 OS solution on B prompts of n examples, test length n)."""
-    covariances, _, lengths, _, _ = _setting({"Sigma": Sigma}, sp.zeros(*exact_matrix(Sigma, "Sigma").shape),
+    covariances, _, lengths, _, _ = os_claims.validated_setting({"Sigma": Sigma}, sp.zeros(*exact_matrix(Sigma, "Sigma").shape),
                                              {"n": n}, 1, 0)
     Sigma, n = covariances["Sigma"], lengths["n"]
     if B is not sp.oo:
