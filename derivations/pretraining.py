@@ -55,7 +55,8 @@ def stationary_preconditioner(Sigma: MatrixLike, n: sp.Expr | int) -> sp.Matrix:
     unknowns = list(V)
     solution = sp.solve(list(grad), unknowns, dict=True)
     if len(solution) != 1 or set(solution[0]) != set(unknowns):
-        raise InputError("the covariance is singular: the pretraining stationarity condition has no unique solution")
+        raise InputError("the pretraining (training) covariance is singular: its stationarity condition has no unique "
+                         "solution, so the pretrained Ṽ* is not determined")
     return V.xreplace(solution[0]).applyfunc(sp.factor)
 
 

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icl_theory.cli import main
 
@@ -156,3 +158,39 @@ def test_list_fits_100_columns_unless_wide(capsys):
     assert status == 0 and max(len(line) for line in out.splitlines()) <= 100
     status, wide, _ = run(capsys, "list", "--wide")
     assert status == 0 and max(len(line) for line in wide.splitlines()) >= max(len(line) for line in out.splitlines())
+
+
+ARGUMENTS = ["list", "show", "notes", "figures", "verify", "--samples", "--seed", "--workers", "--alpha", "--out",
+             "--resume", "--json", "--latex", "--list", "--executor", "--scheduler", "--wide", "--quiet", "-1", "0",
+             "2", "1e9", "nan", "x", "", "tts:thm-3.3", "nothing:*", "base:gamma-sta", "dask", "local",
+             "__import__('os').system('echo pwned')", "--frobnicate"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(argv=st.lists(st.sampled_from(ARGUMENTS), max_size=5))
+def test_the_argument_parser_never_tracebacks(argv):
+    # Any argument list either parses or is refused with one line and exit 2 (no command runs here).
+    from icl_errors import InputError
+    from icl_theory.cli import build_parser
+
+    try:
+        build_parser().parse_args(argv)
+    except InputError as error:
+        assert str(error) and "\n" not in str(error)
+    except SystemExit as stop:      # --help / --version print and exit 0
+        assert stop.code == 0
+
+
+def test_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    # stdout is a pipe whose reader has gone (as after `| head -1`): the first write fails with EPIPE
+    script = ("import os, sys\n"
+              "read, write = os.pipe(); os.close(read); os.dup2(write, 1)\n"
+              "sys.stdout = open(1, 'w', buffering=1)\n"
+              "from icl_theory.cli import main\n"
+              "status = main(['list'])\n"
+              "sys.stderr.write(f'status {status}')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "Traceback" not in run.stderr and run.stderr.endswith("status 141"), run.stderr

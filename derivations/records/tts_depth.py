@@ -36,7 +36,8 @@ def error_k(Sigma: sp.MatrixExpr = Sigma_test, m_test: sp.Expr = m) -> ExpectedS
     return ExpectedSquaredError(TRAINED, Sigma, m_test, k)
 
 
-_PARAMETERS = (Parameter("Sigma_train", "training feature covariance Λ (rational, PSD, non-zero)", symbol=Sigma_train),
+_PARAMETERS = (Parameter("Sigma_train", "training feature covariance Λ (rational, positive definite)",
+                         symbol=Sigma_train),
                Parameter("n", "training prompt length (integer ≥ 1 or a symbol)", symbol=n),
                Parameter("Sigma_test", "test feature covariance Σ (rational, positive definite)", symbol=Sigma_test),
                Parameter("m", "test prompt length (integer ≥ 1 or a symbol)", symbol=m))
@@ -153,7 +154,9 @@ optimal_depth_record = Record(
                   remark="beyond the paper: exact k* at finite m; overthinking with matched covariances"),
     convention=JAVANMARD,
     assumptions=_ASSUMPTIONS + ("k* searched over 1 ≤ k ≤ cap; at the cap it is reported as not found",),
-    parameters=_PARAMETERS + (Parameter("cap", "largest k searched (integer ≥ 2)", symbol=K),),
+    parameters=(_PARAMETERS[0], Parameter("n", "training prompt length (integer ≥ 1)", symbol=n), _PARAMETERS[2],
+                Parameter("m", "test prompt length (integer ≥ 1)", symbol=m),
+                Parameter("cap", "largest k searched (integer ≥ 2, at most 40)", symbol=K)),
     statement=lambda: [
         Equation(sp.Symbol("k^{*}"), ArgMin(error_k(), k, 1, K)),
         _limit_statement(),
