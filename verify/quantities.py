@@ -107,6 +107,12 @@ class CotWeightError(Quantity):
         return np.concatenate(columns, axis=1)
 
 
+def sample_covariances(rng: np.random.Generator, Sigma: Any, m: int, batch: int) -> np.ndarray:
+    """Ŝ = X Xᵀ/m for ``batch`` prompts of m draws from N(0, Σ), shape (batch, d, d)."""
+    X = draw_covariates(rng, covariance_root(Sigma), int(m), batch)
+    return X @ X.transpose(0, 2, 1) / X.shape[2]
+
+
 @dataclass(frozen=True)
 class SampleCovarianceFrobenius(Quantity):
     """‖I + A Ŝ‖²_F with Ŝ the sample covariance of m draws from N(0, Σ)."""
@@ -119,9 +125,7 @@ class SampleCovarianceFrobenius(Quantity):
 
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         A = np.asarray(self.A, dtype=float)
-        X = draw_covariates(rng, covariance_root(self.Sigma), int(self.m), batch)
-        S = X @ X.transpose(0, 2, 1) / X.shape[2]
-        M = np.eye(A.shape[0]) + A @ S
+        M = np.eye(A.shape[0]) + A @ sample_covariances(rng, self.Sigma, self.m, batch)
         return np.einsum("bij,bij->b", M, M)[:, None]
 
 
@@ -137,8 +141,7 @@ class SampleCovarianceSandwich(Quantity):
 
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         B = np.asarray(self.B, dtype=float)
-        X = draw_covariates(rng, covariance_root(self.Sigma), int(self.m), batch)
-        S = X @ X.transpose(0, 2, 1) / X.shape[2]
+        S = sample_covariances(rng, self.Sigma, self.m, batch)
         return (S @ B @ S).reshape(batch, -1)
 
 
