@@ -15,6 +15,7 @@ import difflib
 import fnmatch
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -132,9 +133,8 @@ class Record:
     def latex(self) -> str:
         """The statement in LaTeX (SymPy's printer with the house notation)."""
         statement = self.statement()
-        if isinstance(statement, (list, tuple)):
-            return r",\qquad ".join(sp.latex(part) for part in statement)
-        return sp.latex(statement)
+        parts = statement if isinstance(statement, (list, tuple)) else [statement]
+        return r",\qquad ".join(statement_latex(part) for part in parts)
 
     def evaluate(self, **params: Any) -> Any:
         """The exact value of the result for the given parameters (exact inputs give exact outputs).
@@ -176,6 +176,13 @@ class Record:
 
     def __repr__(self) -> str:
         return f"<Record {self.id}: {self.title}>"
+
+
+def statement_latex(expression: sp.Basic) -> str:
+    """SymPy's LaTeX of one statement part, made valid where a symbol's own name carries a superscript: the
+    transpose of w^{*} prints w^{*}^{T}, a double superscript; an empty group between them keeps TeX and MathJax
+    happy (w^{*}{}^{T})."""
+    return re.sub(r"(\^\{[^{}]*\})(?=\^)", r"\1{}", sp.latex(expression))
 
 
 def record_modules() -> list[str]:

@@ -3,6 +3,7 @@
     icl-theory list
     icl-theory show ID [--latex]
     icl-theory notes [--out DIR]
+    icl-theory latex [ID-or-glob ...] [--out FILE.tex]
     icl-theory figures [NAME ...] [--out DIR]
     icl-theory verify [ID-or-glob ...] [--samples N] [--seed S] [--workers W] [--executor {local,dask}]
                       [--scheduler ADDRESS] [--json] [--out DIR] [--resume]
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "icl-theory show synergy:thm-B.1 --latex")
     show.add_argument("id", help="a result id (see `icl-theory list`)")
     show.add_argument("--latex", action="store_true", help="print only the statement's LaTeX")
+    latex = command("latex", "write a compilable LaTeX document of the results (amsthm environments)",
+                    "icl-theory latex 'synergy:*' --out synergy.tex")
+    latex.add_argument("ids", nargs="*", help="result ids or globs (all results by default)")
+    latex.add_argument("--out", default="icl-theory.tex", help="the .tex file to write")
     notes = command("notes", "write one Markdown page per result", "icl-theory notes --out notes")
     notes.add_argument("--out", default="notes", help="directory for the pages")
     figures = command("figures", "regenerate figures (data + PNG); all by default",
@@ -178,6 +183,25 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in reports) else 1
 
 
+def _cmd_latex(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from derivations import registry
+    from icl_theory.latex_document import document
+    from verify.store import writable_directory
+
+    path = Path(args.out)
+    if not args.out.strip() or path.is_dir():
+        raise InputError(f"--out must name a .tex file, got {args.out!r}")
+    writable_directory(path.parent if str(path.parent) else ".")
+    text = document(registry.select(args.ids))
+    temporary = path.with_name(f".tmp-{path.name}")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    print(path)
+    return 0
+
+
 def _cmd_figures(args: argparse.Namespace) -> int:
     from icl_theory.figures import figures, make_figures
 
@@ -208,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "figures":
             return _cmd_figures(args)
+        if args.command == "latex":
+            return _cmd_latex(args)
         return _cmd_verify(args)
     except InputError as error:
         print(f"icl-theory: error: {error}", file=sys.stderr)
