@@ -171,8 +171,17 @@ class Record:
         if missing:
             raise InputError(f"{self.id}: missing parameter(s) {', '.join(missing)}")
 
+    def verify(self, *, samples: int | None = None, seed: int = 0, workers: int = 1, alpha: float = 1e-4) -> Any:
+        """Run this result's check (prediction and negative control) and return the report (a ``CheckReport``)."""
+        from verify.executors import make_executor
+        from verify.runner import run_check
+
+        return run_check(self, samples=samples, seed=seed, executor=make_executor(workers), alpha=alpha)
+
     def _repr_latex_(self) -> str:
-        return f"$\\textbf{{{self.id}}}\\ ({self.title}):\\quad {self.latex}$"
+        """In a notebook: the id and title as text (not math-mode words), then the statement as display math."""
+        title = "".join(ch for ch in self.title if ch not in "{}\\$")   # Unicode is fine in MathJax's \text
+        return f"$\\textbf{{{self.id}}}\\ \\text{{({title})}}$\n$$\n{self.latex}\n$$"
 
     def __repr__(self) -> str:
         return f"<Record {self.id}: {self.title}>"

@@ -67,3 +67,11 @@ def test_every_record_declares_convention_source_and_an_effective_control():
             gap = max(abs(float(a - b)) for a, b in zip(as_mpf_vector(check.control.expected()),
                                                         as_mpf_vector(check.expected())))
             assert gap > 2 * check.tolerance, record.id
+
+
+def test_notebook_rendering_keeps_words_in_text_and_verify_returns_a_readable_report():
+    record = registry.get("synergy:lem-A.1")
+    latex = record._repr_latex_()
+    assert r"\text{(expected squared Frobenius norm of I + A Σ̂)}" in latex and "$$" in latex
+    report = record.verify(samples=4000)
+    assert repr(report).startswith("<CheckReport synergy:lem-A.1: ") and "control:" in repr(report)

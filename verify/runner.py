@@ -119,6 +119,10 @@ class CheckReport:
     def passed(self) -> bool:
         return self.prediction.outcome == PASS and self.control.outcome == FAIL
 
+    def __repr__(self) -> str:
+        return (f"<CheckReport {self.record_id}: {self.status}\n  prediction: {self.prediction.summary()}\n"
+                f"  control:    {self.control.summary()}  <- {self.control_description}>")
+
     @property
     def status(self) -> str:
         if self.passed:
