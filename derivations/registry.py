@@ -122,6 +122,7 @@ class Record:
     check: MonteCarloCheck | DeterministicCheck
     derivation: str = ""
     errata: tuple[str, ...] = ()
+    returns: str = ""          # what ``evaluate`` returns, when it is not the first statement part's left-hand side
     also_from: tuple[Source, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -170,6 +171,18 @@ class Record:
             raise InputError(f"{self.id}: unknown parameter(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
         if missing:
             raise InputError(f"{self.id}: missing parameter(s) {', '.join(missing)}")
+
+    @property
+    def evaluate_returns(self) -> str:
+        """What ``evaluate`` gives: ``returns`` when stated, else the left-hand side of the first statement part."""
+        if self.returns:
+            return self.returns
+        statement = self.statement()
+        first = statement[0] if isinstance(statement, (list, tuple)) else statement
+        from derivations.notation import Equation
+
+        named = first.lhs if isinstance(first, Equation) else first
+        return f"the exact value of ${statement_latex(named)}$ at the given parameters"
 
     def verify(self, *, samples: int | None = None, seed: int = 0, workers: int = 1, alpha: float = 1e-4) -> Any:
         """Run this result's check (prediction and negative control) and return the report (a ``CheckReport``)."""

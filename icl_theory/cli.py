@@ -132,6 +132,7 @@ def _cmd_show(record_id: str, latex_only: bool) -> int:
     for assumption in record.assumptions:
         print(f"  assumes:     {assumption}")
     print(f"  parameters:  {', '.join(f'{p.name} ({p.description})' for p in record.parameters)}")
+    print(f"  returns:     evaluate(...) gives {record.evaluate_returns}")
     print(f"  statement:   {record.latex}")
     print(f"  check:       {type(record.check.quantity).__name__} on the simulated LSA; negative control: "
           f"{record.check.control.description}")

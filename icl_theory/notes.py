@@ -17,7 +17,9 @@ def page(record: Record) -> str:
         lines[-1] += f" ({record.source.remark})"
     for extra in record.also_from:
         lines.append(f"Also: {extra}.")
-    lines += ["", "## Statement", "", "$$", record.latex, "$$", "", "## Assumptions", ""]
+    lines += ["", "## Statement", "", "$$", record.latex, "$$", "",
+              f"`evaluate({', '.join(p.name for p in record.parameters)})` gives {record.evaluate_returns}.", "",
+              "## Assumptions", ""]
     lines += [f"- {a}" for a in record.assumptions]
     lines += ["", f"Convention: {record.convention.describe()}.", "", "## Derivation trail", "", record.derivation, "",
               "## How it is verified", ""]

@@ -75,3 +75,9 @@ def test_notebook_rendering_keeps_words_in_text_and_verify_returns_a_readable_re
     assert r"\text{(expected squared Frobenius norm of I + A Σ̂)}" in latex and "$$" in latex
     report = record.verify(samples=4000)
     assert repr(report).startswith("<CheckReport synergy:lem-A.1: ") and "control:" in repr(report)
+
+
+def test_every_record_says_what_evaluate_returns():
+    for record in registry.records():
+        assert record.evaluate_returns.strip(), record.id
+    assert "\\Gamma" in registry.get("base:gamma-star").evaluate_returns      # Γ, as the README's example shows

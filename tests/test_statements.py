@@ -57,8 +57,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 # Where evaluate returns more than (or the inverse of) the statement's first part: the part it is compared with.
 PROJECTIONS: dict[str, Callable[[Any], Any]] = {
-    "base:gamma-star": lambda Gamma: -Gamma.inv(),    # evaluate gives Γ; the statement's first part is Ṽ* = −Γ⁻¹
-    "tts:thm-3.1": lambda Gamma: -Gamma.inv(),
     "tts:optimal-depth": lambda depth: depth.k_star,  # the setting's k* lies below the cap
     "tts:prop-4.3": lambda selection: M(selection.true_weights),
 }

@@ -134,8 +134,8 @@ gamma_star = Record(
                  "one LSA step, no CoT in training, ŵ_0 = 0, W̃ = I", "population loss ½E‖ŵ_1 − w*‖²"),
     parameters=(Parameter("Sigma", "pretraining covariance Σ (positive definite)", symbol=Sigma),
                 Parameter("n", "pretraining prompt length", symbol=n)),
-    statement=lambda: [Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False)),
-                       Equation(Gamma, pretraining.gamma_closed_form(Sigma, n))],
+    statement=lambda: [Equation(Gamma, pretraining.gamma_closed_form(Sigma, n)),
+                       Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False))],
     evaluator=lambda Sigma, n: pretraining.gamma_star(Sigma, n),
     derivation=("The one-step error operator −(I + ṼS) comes from the derived CoT step at ŵ_0 = 0; "
                 "derivations.pretraining.pretraining_loss integrates S out with the Wick engine; its gradient in the d² "

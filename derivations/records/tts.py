@@ -98,8 +98,8 @@ thm_31 = Record(
                  "gradient descent on the sparse blocks Ṽ, W̃ from Ṽ = 0, W̃ = I (W̃ gets no gradient)"),
     parameters=(Parameter("Lambda", "training covariance Λ (positive definite)", symbol=Lam),
                 Parameter("n", "training prompt length", symbol=n)),
-    statement=lambda: [Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False)),
-                       Equation(Gamma, pretraining.gamma_closed_form(Lam, n))],
+    statement=lambda: [Equation(Gamma, pretraining.gamma_closed_form(Lam, n)),
+                       Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False))],
     evaluator=lambda Lambda, n: pretraining.gamma_star(exact_covariance(Lambda, "Lambda"), prompt_length(n)),
     derivation=("The global minimiser is derived in base:gamma-star (derivations.pretraining: the loss from the "
                 "derived CoT step, S integrated out by the Wick engine, the stationarity condition solved; the loss "

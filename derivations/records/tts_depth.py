@@ -147,6 +147,8 @@ def _limit_statement():
 
 
 optimal_depth_record = Record(
+    returns=("an OptimalDepth: k_star (None when the minimum sits at the cap), the minimal error, the exact errors "
+             "E‖e_k‖² for k = 0..cap, and the region ('k*=1', 'finite' or 'unbounded/not found')"),
     id="tts:optimal-depth",
     kind="proposition",
     title="the optimal number of CoT steps k*(n, m) at finite test length, and its three regions",

@@ -244,6 +244,8 @@ def _prop43_statement():
 
 
 prop_43 = Record(
+    returns=("a Selection: the true optimum π* (true_weights) and its error, the paper's QP solution, both hard "
+             "masses, their total-variation distance, and the best mixture with at most half its mass on hard tasks"),
     id="tts:prop-4.3",
     kind="proposition",
     title="optimal task probabilities put at least half the mass on hard tasks (when the test task is hard enough)",
