@@ -93,6 +93,9 @@ def inverse_wishart_trace(B: int, rank: int) -> sp.Expr:
     return sp.oo
 
 
+DIMENSION_LIMIT = 64   # noise_free_sft_error builds a d×d matrix and integrates it exactly (d = 16: well under 1 s)
+
+
 def _count(value: object, name: str, minimum: int) -> int:
     number = exact_scalar(value, name)
     if not (number.is_Integer and number >= minimum):
@@ -120,6 +123,9 @@ def noise_free_sft_error(d: object, m: object, rho: object, eta: object, n: obje
     (long SFT prompts), from the pretrained −Γ₀⁻¹ (Γ₀ of eq. 3.7 at length n), tested on prompts of n examples from
     Σ = Σ₀ + Δ (Prop. 5.1). ∞ at B ∈ {m − 1, m, m + 1}. ``pole_at`` replaces the rank m in E‖K‖²_F by another rank
     (the control: a peak at B = d)."""
+    if _count(d, "d", 2) > DIMENSION_LIMIT:
+        raise InputError(f"d = {d} is above the limit {DIMENSION_LIMIT} of the exact error (a d×d symbolic matrix "
+                         f"through the Wick engine)")
     Sigma0, Sigma, A = noise_free_setting(d, m, rho, eta)
     d, m, n, B, eta = Sigma.rows, _count(m, "m", 1), prompt_length(n), _count(B, "B", 1), exact_scalar(eta, "eta")
     G = gamma_closed_form(Sigma0, n).inv()
