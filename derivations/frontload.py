@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from derivations.pretraining import trained_preconditioner
-from derivations.validation import exact_covariance, exact_matrix, prompt_length
+from derivations.validation import exact_covariance, exact_matrix, exact_scalar, prompt_length
 from derivations.weight_error import one_step_error
 from icl_errors import InputError
 
@@ -118,8 +118,10 @@ def expected_advantage_random_span(Sigma0_base: object, Sigma0_reason: object, n
     m = P.rank()
     if P * P != P or P.T != P or m == 0:
         raise InputError("subspace must be a non-zero orthogonal projector")
-    if not 0 <= covered <= m:
-        raise InputError(f"covered must lie in 0..{m}, got {covered}")
+    count = exact_scalar(covered, "c")
+    if not (count.is_Integer and 0 <= count <= m):
+        raise InputError(f"c (the dimension of the SFT span) must be an integer in 0..{m}, got {covered!r}")
+    covered = int(count)
     scalar = (P * Sigma_ * P).trace() / m
     if Sigma_ * P != P * Sigma_ or P * Sigma_ * P != scalar * P:
         raise InputError("Sigma must be scalar on the subspace (the identity needs ΣΠ = ΠΣ for every Π inside it)")

@@ -313,6 +313,8 @@ def validated_setting(Sigmas: dict, Delta, lengths: dict, k, steps) -> tuple[dic
     numbers = {name: prompt_length(value, name) for name, value in lengths.items()}
     if not all(v.is_Integer for v in numbers.values()):
         raise InputError(f"the prompt lengths {', '.join(numbers)} must be numbers")
+    if cot_steps(k, maximum=OS_STEPS_LIMIT) < 1:
+        raise InputError("k must be at least 1: outcome supervision rolls out at least one step")
     return (covariances, shift, numbers, cot_steps(k, maximum=OS_STEPS_LIMIT),
             cot_steps(steps, "steps", maximum=GD_STEPS_LIMIT))
 
