@@ -437,73 +437,70 @@ class Eigenvalue(sp.Expr):
         return r"\lambda_{" + printer._print(self.args[1]) + "}"
 
 
-class SmallestEigenvalue(sp.Expr):
-    r"""λ_min(M), printed \lambda_{\min}(M); ``doit()`` exact for an explicit M (``derivations.hardness``)."""
+class _MatrixFunction(sp.Expr):
+    r"""f(M) of one matrix, unevaluated: prints ``latex_name``\left(M\right); ``doit()`` gives ``value(M)`` once M is
+    an explicit matrix (a matrix expression free of matrix symbols is made explicit first)."""
 
     is_commutative = True
+    latex_name = ""
 
     def __new__(cls, M: sp.Basic):
         return sp.Expr.__new__(cls, M)
 
-    def _eval_is_positive(self):
-        return True
+    def value(self, M: sp.MatrixBase) -> sp.Expr:  # pragma: no cover - every concept defines it
+        raise NotImplementedError
 
     def doit(self, **hints):
         M = self.args[0].doit(**hints)
+        if (isinstance(M, MatrixExpr) and not isinstance(M, sp.MatrixBase) and all(s.is_Integer for s in M.shape)
+                and not M.atoms(sp.MatrixSymbol)):
+            M = M.as_explicit()
         if not isinstance(M, sp.MatrixBase):
             return self.func(M)
+        return self.value(M)
+
+    def _latex(self, printer) -> str:
+        return self.latex_name + r"\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+class SmallestEigenvalue(_MatrixFunction):
+    r"""λ_min(M), printed \lambda_{\min}(M); exact for an explicit M (``derivations.hardness``)."""
+
+    latex_name = r"\lambda_{\min}"
+
+    def _eval_is_positive(self):
+        return True
+
+    def value(self, M: sp.MatrixBase) -> sp.Expr:
         from derivations.hardness import smallest_eigenvalue
 
         return smallest_eigenvalue(M)
 
-    def _latex(self, printer) -> str:
-        return r"\lambda_{\min}\left(" + printer._print(self.args[0]) + r"\right)"
 
+class Hardness(_MatrixFunction):
+    r"""Hard(Λ) = tr Λ / λ_min(Λ) (2510.03605 Thm 3.3), printed \operatorname{Hard}(\Lambda); exact."""
 
-class Hardness(sp.Expr):
-    r"""Hard(Λ) = tr Λ / λ_min(Λ) (2510.03605 Thm 3.3), printed \operatorname{Hard}(\Lambda); ``doit()`` exact."""
-
-    is_commutative = True
-
-    def __new__(cls, Lambda: sp.Basic):
-        return sp.Expr.__new__(cls, Lambda)
+    latex_name = r"\operatorname{Hard}"
 
     def _eval_is_positive(self):
         return True
 
-    def doit(self, **hints):
-        Lambda = self.args[0].doit(**hints)
-        if not isinstance(Lambda, sp.MatrixBase):
-            return self.func(Lambda)
+    def value(self, M: sp.MatrixBase) -> sp.Expr:
         from derivations.hardness import hardness
 
-        return hardness(Lambda)
-
-    def _latex(self, printer) -> str:
-        return r"\operatorname{Hard}\left(" + printer._print(self.args[0]) + r"\right)"
+        return hardness(M)
 
 
-class SpectralRadius(sp.Expr):
-    r"""ρ(M) = max |eigenvalue|, printed \rho\left(M\right); ``doit()`` exact for an explicit M."""
+class SpectralRadius(_MatrixFunction):
+    r"""ρ(M) = max |eigenvalue|, printed \rho\left(M\right); exact for an explicit M."""
 
-    is_commutative = True
-
-    def __new__(cls, M: sp.Basic):
-        return sp.Expr.__new__(cls, M)
+    latex_name = r"\rho"
 
     def _eval_is_nonnegative(self):
         return True
 
-    def doit(self, **hints):
-        M = self.args[0].doit(**hints)
-        if isinstance(M, MatrixExpr) and not isinstance(M, sp.MatrixBase) and all(s.is_Integer for s in M.shape):
-            M = M.as_explicit()
-        if not isinstance(M, sp.MatrixBase):
-            return self.func(M)
+    def value(self, M: sp.MatrixBase) -> sp.Expr:
         return sp.Max(*(sp.Abs(v) for v in M.eigenvals()))
-
-    def _latex(self, printer) -> str:
-        return r"\rho\left(" + printer._print(self.args[0]) + r"\right)"
 
 
 class PositiveSemidefinite(sp.logic.boolalg.Boolean, sp.Basic):
