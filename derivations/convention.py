@@ -44,3 +44,24 @@ ZHANG_FREI_BARTLETT = Convention(
     covariates="N(0, Λ)", task_prior="N(0, I_d)", noise="none",
     attention_scale="N (the prompt's own length)", output_sign=1, target="y",
 )
+MAHANKALI = Convention(
+    name="Mahankali-Hashimoto-Ma (2307.03576)",
+    covariates="N(0, I_d)", task_prior="N(0, I_d)", noise="y = wᵀx + ε, ε ~ N(0, σ²) (query label too)",
+    attention_scale="n (number of in-context examples)", output_sign=1, target="y",
+)
+WU = Convention(
+    name="Wu-Zou-Chen-Braverman-Gu-Bartlett (2310.08391, ICLR 2024)",
+    covariates="N(0, H)", task_prior="N(0, I_d) (ψ = 1)", noise="ε ~ N(0, σ²) on every label",
+    attention_scale="N (number of in-context examples)", output_sign=1, target="y",
+)
+ZFB_NOISY = Convention(
+    name="Zhang-Frei-Bartlett (2306.09927), Thm 4.2 test distribution",
+    covariates="N(0, Λ)", task_prior="a fixed task a (test); N(0, I_d) in training",
+    noise="ε ~ N(0, σ²) at test, none in training",
+    attention_scale="N in training, M (the test prompt's own length) at test", output_sign=1, target="y",
+)
+AHN = Convention(
+    name="Ahn-Cheng-Daneshmand-Sra (2306.00297)",
+    covariates="N(0, Σ = UΛUᵀ)", task_prior="N(0, I_d)", noise="none",
+    attention_scale="n, keys and values masked to the n examples", output_sign=-1, target="y",
+)
