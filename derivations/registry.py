@@ -124,6 +124,8 @@ class Record:
     errata: tuple[str, ...] = ()
     returns: str = ""          # what ``evaluate`` returns, when it is not the first statement part's left-hand side
     also_from: tuple[Source, ...] = field(default=())
+    proof: str = ""            # a proof sketch in mathematics (plain Unicode text, paragraphs split by blank lines)
+    uses: tuple[str, ...] = ()  # ids of the registered results this one builds on (linked from its notes page)
 
     def __post_init__(self) -> None:
         paper, _, rest = self.id.partition(":")

@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("names", nargs="*", help="figure names (see `icl-theory figures --list`)")
     figures.add_argument("--out", default="figures", help="directory for the data and pictures")
     figures.add_argument("--list", action="store_true", help="list the figure names")
+    add_executor_options(figures)
     verify = command("verify", "run the checks (all results by default): each prediction against the simulated "
                      "layer, and its negative control", "icl-theory verify 'synergy:*' --seed 1 --workers 2")
     verify.add_argument("ids", nargs="*", help="result ids or globs such as 'synergy:*'")
@@ -82,11 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "record's own, or sized from its exact variance)")
     verify.add_argument("--seed", type=_seed, default=0, help="root of every random stream")
     verify.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    verify.add_argument("--workers", type=_positive_int, default=1, help="worker processes (same report for any)")
-    verify.add_argument("--executor", choices=("local", "dask"), default="local", help="where batches run: this "
-                        "machine, or a Dask cluster (needs icl-theory[dask]; same report either way)")
-    verify.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: the scheduler address "
-                        "(default: a LocalCluster of --workers processes, at least 2)")
+    add_executor_options(verify)
     verify.add_argument("--alpha", type=float, default=1e-4, help="significance level of each check")
     verify.add_argument("--json", action="store_true", help="print the reports as JSON (the same bytes for the same "
                         "seed; add --timings for the seconds each check took)")
@@ -94,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--out", help="directory for one JSON result per check, written atomically")
     verify.add_argument("--resume", action="store_true", help="with --out: reuse results already written there")
     return parser
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """--workers, --executor, --scheduler: where the Monte Carlo batches run (the numbers are the same for any)."""
+    parser.add_argument("--workers", type=_positive_int, default=1, help="worker processes (same numbers for any)")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local", help="where batches run: this "
+                        "machine, or a Dask cluster (needs icl-theory[dask]; same numbers either way)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: the scheduler address "
+                        "(default: a LocalCluster of --workers processes, at least 2)")
 
 
 def _version() -> str:
@@ -210,9 +216,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         for name in figures():
             print(name)
         return 0
+    from verify.executors import make_executor
     from verify.store import writable_directory
 
-    for path in make_figures(args.names, writable_directory(args.out)):
+    executor = make_executor(args.workers, args.executor, args.scheduler)
+    for path in make_figures(args.names, writable_directory(args.out), executor):
         print(path)
     return 0
 

@@ -48,7 +48,7 @@ def batch_seeds(seed: int, record_id: str, role: int, batches: int) -> list[np.r
     return root.spawn(batches)
 
 
-def _run_batch(task: tuple[Quantity, np.random.SeedSequence, int]) -> tuple[np.ndarray, int]:
+def run_batch(task: tuple[Quantity, np.random.SeedSequence, int]) -> tuple[np.ndarray, int]:
     """One batch: the mean of ``size`` rows of the (resolved) quantity, drawn in memory-bounded chunks."""
     quantity, seed_sequence, size = task
     rng = np.random.default_rng(seed_sequence)
@@ -97,7 +97,7 @@ def estimate(quantity: Quantity, samples: int, seeds: list[np.random.SeedSequenc
              executor: Executor) -> BatchMeans:
     """Mean of ``quantity`` over ``samples`` draws, split in len(seeds) equal batches (SE by batch means)."""
     size = math.ceil(quantity.units(samples) / len(seeds))
-    results = executor.map(_run_batch, [(quantity, s, size) for s in seeds])
+    results = executor.map(run_batch, [(quantity, s, size) for s in seeds])
     accumulator = BatchMeans(len(np.ravel(results[0][0])))
     for mean, count in results:
         accumulator.add_summary(mean, count)

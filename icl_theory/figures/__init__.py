@@ -1,7 +1,9 @@
-"""Figures by name: each module of this package (except ``output``) exposes ``FIGURES``, a dict name -> function(out_dir) -> written paths.
+"""Figures by name: each module of this package (except ``output``) exposes ``FIGURES``, a dict
+name -> function(out_dir, executor) -> written paths.
 
 A figure function writes its data (CSV or JSON, so the numbers outlive the picture) and a matplotlib PNG into
-``out_dir``; the numbers come from derivations/ (exact) or verify/ (simulation), never from this package.
+``out_dir``; the numbers come from derivations/ (exact) or verify/ (simulation), never from this package. Its Monte
+Carlo points are a sweep (``verify.sweep``) run on ``executor``: the same numbers for any executor or worker count.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from functools import cache
 from pathlib import Path
 
 from icl_errors import InputError
+from verify.executors import Executor, SerialExecutor
 
 HELPER_MODULES = ("output",)   # modules of this package that define no figure
-FigureFunction = Callable[[Path], list[Path]]
+FigureFunction = Callable[[Path, Executor], list[Path]]
 
 
 @cache
@@ -28,8 +31,9 @@ def figures() -> dict[str, FigureFunction]:
     return found
 
 
-def make_figures(names: Sequence[str], out_dir: str | Path) -> list[Path]:
-    """Write the named figures (all when ``names`` is empty) into ``out_dir``; the paths written."""
+def make_figures(names: Sequence[str], out_dir: str | Path, executor: Executor | None = None) -> list[Path]:
+    """Write the named figures (all when ``names`` is empty) into ``out_dir``, their Monte Carlo sweeps run on
+    ``executor`` (this process by default); the paths written."""
     known = figures()
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -38,5 +42,5 @@ def make_figures(names: Sequence[str], out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in names or list(known):
-        written += known[name](out)
+        written += known[name](out, executor or SerialExecutor())
     return written

@@ -21,6 +21,7 @@ from derivations.finite_cot import cot_error_coefficients
 from derivations.optimal_depth import depth_from_errors
 from derivations.settings import DEPTH_LAMBDA
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
 
 LAMBDA = DEPTH_LAMBDA
 CAP = 8
@@ -43,7 +44,8 @@ def optimal_depth_grid() -> np.ndarray:
     return grid
 
 
-def kstar_figure(out_dir: Path) -> list[Path]:
+def kstar_figure(out_dir: Path, _executor: Executor | None = None) -> list[Path]:
+    """Exact k* over a grid of (n, m) (no simulation)."""
     grid = optimal_depth_grid()
     rows = [[n, m, int(grid[a, b]) if grid[a, b] <= CAP else f">={CAP}"]
             for a, n in enumerate(TRAIN_LENGTHS) for b, m in enumerate(TEST_LENGTHS)]
@@ -65,7 +67,8 @@ def kstar_figure(out_dir: Path) -> list[Path]:
     return [csv_path, save_png(fig, out_dir / "depth_kstar.png")]
 
 
-def bridge_figure(out_dir: Path) -> list[Path]:
+def bridge_figure(out_dir: Path, _executor: Executor | None = None) -> list[Path]:
+    """Exact finite-d errors against the MP limit (no simulation)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     rows = []

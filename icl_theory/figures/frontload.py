@@ -28,7 +28,9 @@ from derivations import os_claims, sft
 from derivations.pretraining import trained_preconditioner
 from derivations.records import frontload as rec
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
 from verify.frontload_experiments import PipelineContrast
+from verify.sweep import sweep
 
 R = sp.Rational
 SEED = 2510
@@ -43,25 +45,25 @@ T_GRID = (0, 5, 10, 20, 40, 80, 160)
 RL_SETTINGS = ((1, R(1, 20)), (2, R(1, 20)), (2, R(1, 232)))
 
 
-def _advantage_panel(ax, out_dir: Path, rng: np.random.Generator) -> Path:
+def _advantage_panel(ax, out_dir: Path, executor: Executor | None) -> Path:
     models = {"π = 1": rec._SIGMA, "π = ½": rec._HALF}
-    rows = _advantage_curves(ax, models, rng)
+    rows = _advantage_curves(ax, models, executor, "frontload/advantage")
     doubling = PipelineContrast(inits=(rec._init(rec._BASE), rec._init(rec._HALF)), arms=((rec._A_HQ, 2), (rec._A_HQ, 1)),
                                 n=rec._N, eta=float(rec._ETA), k=rec._K, Sigma_test=rec._SIGMA, n_test=rec._N,
-                                contrast=False).resolved().draw(rng, RUNS)
-    gap = doubling[:, 0] - doubling[:, 3]            # Err_baseline(B = 2) − Err_{π=½}(B = 1)
-    rows.append(("doubling: Err_base(B=2) - Err_half(B=1)", 2, "", gap.mean(), gap.std(ddof=1) / np.sqrt(RUNS)))
+                                contrast=False)
+    point, = sweep([doubling], RUNS, seed=SEED, name="frontload/doubling", executor=executor)
+    gap, gap_se = point.contrast((1, 0, 0, -1))       # Err_baseline(B = 2) − Err_{π=½}(B = 1)
+    rows.append(("doubling: Err_base(B=2) - Err_half(B=1)", 2, "", gap, gap_se))
     ax.set_xlabel("SFT prompts B (dim U = 4)")
     ax.set_ylabel("advantage Err_baseline − Err_model after SFT")
-    ax.annotate(f"doubling: Err_b(B=2) − Err_½(B=1) = {gap.mean():.1f} ± {gap.std(ddof=1) / np.sqrt(RUNS):.1f}",
-                (0.3, 3.0), fontsize=7)
+    ax.annotate(f"doubling: Err_b(B=2) − Err_½(B=1) = {gap:.1f} ± {gap_se:.1f}", (0.3, 3.0), fontsize=7)
     ax.set_title("(a) finding 1: advantage left after SFT")
     ax.legend(fontsize=7)
     return write_csv(out_dir / "frontload_advantage.csv", ["model", "B", "exact", "simulated mean", "simulated SE"],
                      rows)
 
 
-def _advantage_curves(ax, models: dict, rng: np.random.Generator, expected: bool = False) -> list[tuple]:
+def _advantage_curves(ax, models: dict, executor: Executor | None, name: str, expected: bool = False) -> list[tuple]:
     """Exact (E_Π when ``expected``) Adv vs B for each model over the baseline, with simulated means ± 2 SE."""
     rows = []
     for (label, S0), colour in zip(models.items(), ("C0", "C1", "C2")):
@@ -72,9 +74,9 @@ def _advantage_curves(ax, models: dict, rng: np.random.Generator, expected: bool
             exact = [float(fl.advantage_after_sft(rec._BASE, S0, rec._N, rec._SIGMA, rec._N,
                                                   rec._covered(min(B, rec._M)))) for B in B_EXACT]
         ax.plot(B_EXACT, exact, "-", color=colour, label=f"{label} (exact{', mean over spans' if expected else ''})")
-        quantity = rec._contrast((rec._BASE, S0), [(rec._A_HQ, B) for B in B_SIM]).resolved()
-        sims = quantity.draw(rng, RUNS)
-        mean, se = sims.mean(axis=0), sims.std(axis=0, ddof=1) / np.sqrt(RUNS)
+        quantity = rec._contrast((rec._BASE, S0), [(rec._A_HQ, B) for B in B_SIM])
+        point, = sweep([quantity], RUNS, seed=SEED, name=f"{name}/{label}", executor=executor)
+        mean, se = point.mean, point.standard_error
         ax.errorbar(B_SIM, mean, yerr=2 * se, fmt="o", color=colour, mfc="none")
         rows += [(label, B, exact[B], "", "") for B in B_EXACT]
         rows += [(label, B, "", m, s) for B, m, s in zip(B_SIM, mean, se)]
@@ -83,17 +85,17 @@ def _advantage_curves(ax, models: dict, rng: np.random.Generator, expected: bool
     return rows
 
 
-def _diversity_panel(ax, out_dir: Path, rng: np.random.Generator) -> Path:
+def _diversity_panel(ax, out_dir: Path, executor: Executor | None) -> Path:
     models = {"diverse (½ on 4)": rec._DIVERSE, "pair (¾ on 2)": rec._PAIR, "single (5/4 on 1)": rec._SINGLE}
-    rows = _advantage_curves(ax, models, rng, expected=True)
+    rows = _advantage_curves(ax, models, executor, "frontload/diversity", expected=True)
     ax.set_title("(b) finding 2: one pretraining budget, three allocations")
     ax.legend(fontsize=7)
     return write_csv(out_dir / "frontload_diversity.csv", ["allocation", "B", "exact E Adv", "simulated mean",
                                                            "simulated SE"], rows)
 
 
-def _redundancy_panel(ax, out_dir: Path, rng: np.random.Generator) -> Path:
-    rows = _advantage_curves(ax, {"redundant (Σ_b + A)": rec._REDUNDANT}, rng)
+def _redundancy_panel(ax, out_dir: Path, executor: Executor | None) -> Path:
+    rows = _advantage_curves(ax, {"redundant (Σ_b + A)": rec._REDUNDANT}, executor, "frontload/redundancy")
     ax.set_title("(e) finding 5: the SFT data also in pretraining")
     ax.legend(fontsize=7)
     return write_csv(out_dir / "frontload_redundancy.csv", ["model", "B", "exact", "simulated mean",
@@ -121,7 +123,7 @@ def _latent_panel(ax, out_dir: Path) -> Path:
     return write_csv(out_dir / "frontload_latent.csv", ["f", "alpha", "Adv before", "Adv after", "latent gain"], rows)
 
 
-def _scaling_panel(ax, out_dir: Path, rng: np.random.Generator) -> Path:
+def _scaling_panel(ax, out_dir: Path, executor: Executor | None) -> Path:
     rows = []
     for S0, label, colour in ((rec._BASE, "baseline", "C3"), (rec._SIGMA, "reasoning-pretrained", "C0")):
         V0 = trained_preconditioner(S0, rec._N)
@@ -134,11 +136,11 @@ def _scaling_panel(ax, out_dir: Path, rng: np.random.Generator) -> Path:
         ax.axhline(pre, color=colour, ls=":", lw=0.8)
         rows += [(label, float(r), e, "", "") for r, e in zip(R_GRID, errors)]
         rows += [(label, "A_HQ only", hq, "", ""), (label, "pretrained", pre, "", "")]
-    sims = rec.PipelineContrast(inits=(rec._init(rec._BASE), rec._init(rec._SIGMA)),
+    quantity = PipelineContrast(inits=(rec._init(rec._BASE), rec._init(rec._SIGMA)),
                                 arms=tuple((rec._A_HQ + rec._diag(0, (r, r)), 48) for r in R_SIM), n=rec._N,
-                                eta=float(rec._ETA), k=rec._K, Sigma_test=rec._SIGMA, n_test=rec._N,
-                                contrast=False).resolved().draw(rng, RUNS // 2)
-    mean, se = sims.mean(axis=0), sims.std(axis=0, ddof=1) / np.sqrt(sims.shape[0])
+                                eta=float(rec._ETA), k=rec._K, Sigma_test=rec._SIGMA, n_test=rec._N, contrast=False)
+    point, = sweep([quantity], RUNS // 2, seed=SEED, name="frontload/scaling", executor=executor)
+    mean, se = point.mean, point.standard_error
     for j, r in enumerate(R_SIM):
         for m, colour in enumerate(("C3", "C0")):
             ax.errorbar(float(r), mean[2 * j + m], yerr=2 * se[2 * j + m], fmt="s", color=colour, mfc="none")
@@ -179,15 +181,14 @@ def _rl_panel(ax, out_dir: Path) -> Path:
     return write_csv(out_dir / "frontload_rl.csv", ["model", "k", "step", "T", "Err"], rows)
 
 
-def frontload_figure(out_dir: Path) -> list[Path]:
-    """The four panels; returns the PNG and the CSVs."""
+def frontload_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]:
+    """The six panels, their simulated points swept on ``executor``; returns the PNG and the CSVs."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(SEED)
     fig, axes = pyplot().subplots(2, 3, figsize=(19, 10))
-    paths = [_advantage_panel(axes[0, 0], out_dir, rng), _diversity_panel(axes[0, 1], out_dir, rng),
-             _latent_panel(axes[0, 2], out_dir), _scaling_panel(axes[1, 0], out_dir, rng),
-             _redundancy_panel(axes[1, 1], out_dir, rng), _rl_panel(axes[1, 2], out_dir)]
+    paths = [_advantage_panel(axes[0, 0], out_dir, executor), _diversity_panel(axes[0, 1], out_dir, executor),
+             _latent_panel(axes[0, 2], out_dir), _scaling_panel(axes[1, 0], out_dir, executor),
+             _redundancy_panel(axes[1, 1], out_dir, executor), _rl_panel(axes[1, 2], out_dir)]
     return paths + [save_png(fig, out_dir / "frontload.png")]
 
 

@@ -16,6 +16,8 @@ import sympy as sp
 from derivations import sft_asymptotics
 from derivations.records.synergy_asymptotics import FiniteSetting
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
+from verify.sweep import sweep
 
 R = sp.Rational
 MU1, RHO, ETA, R_INTERFERENCE, GAMMA = R(1, 2), R(1, 10), R(1, 2), R(1, 10), R(1)
@@ -27,23 +29,20 @@ CURVE_BETAS = tuple(R(j, 100) for j in range(0, 300, 2) if j != 100)
 SEED = 2603
 
 
-def simulated_points() -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(β, mean, SE) of (Err(V_S + V_N), Err(Ṽ*)) over RUNS SFT runs at d = D, per β of SIMULATED_BETAS."""
-    rng = np.random.default_rng(SEED)
-    points = []
-    for beta in SIMULATED_BETAS:
-        setting = FiniteSetting(d=D, beta=beta, mu1=MU1, rho=RHO, eta=ETA, r=R_INTERFERENCE, gamma=GAMMA)
-        quantity = setting.quantity(TEST_PROMPTS, solutions=("first-order", "minimiser")).resolved()
-        rows = quantity.draw(rng, RUNS)
-        points.append((float(beta), rows.mean(axis=0), rows.std(axis=0, ddof=1) / np.sqrt(RUNS)))
-    return points
+def simulated_points(executor: Executor | None) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(β, mean, SE) of (Err(V_S + V_N), Err(Ṽ*)) over RUNS SFT runs at d = D, per β of SIMULATED_BETAS: one sweep
+    (the B-sweep of App. B) on ``executor``."""
+    quantities = [FiniteSetting(d=D, beta=beta, mu1=MU1, rho=RHO, eta=ETA, r=R_INTERFERENCE, gamma=GAMMA)
+                  .quantity(TEST_PROMPTS, solutions=("first-order", "minimiser")) for beta in SIMULATED_BETAS]
+    points = sweep(quantities, RUNS, seed=SEED, name="synergy-fig5-limit", executor=executor)
+    return [(float(beta), point.mean, point.standard_error) for beta, point in zip(SIMULATED_BETAS, points)]
 
 
-def limit_figure(out_dir: Path) -> list[Path]:
+def limit_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]:
     params = (MU1, RHO, ETA, R_INTERFERENCE, GAMMA)
     corrected = [float(sft_asymptotics.sft_limit(b, *params)) for b in CURVE_BETAS]
     printed = [float(sft_asymptotics.printed_limit(b, *params)) for b in CURVE_BETAS]
-    points = simulated_points()
+    points = simulated_points(executor)
     rows = [["limit", float(b), c, p, "", "", "", ""] for b, c, p in zip(CURVE_BETAS, corrected, printed)]
     rows += [["simulation", b, "", "", m[0], s[0], m[1], s[1]] for b, m, s in points]
     csv_path = write_csv(out_dir / "synergy_fig5_limit.csv",

@@ -21,6 +21,7 @@ from derivations import os_claims
 from derivations.notation import ExpectedSquaredError
 from derivations.outcome import pretrained_transition, spectral_radius
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
 from verify.os_experiments import OSArm, train_and_test
 
 R = sp.Rational
@@ -94,7 +95,8 @@ def map_rows(rng: np.random.Generator) -> list[list[object]]:
     return rows
 
 
-def outcome_figure(out_dir: Path) -> list[Path]:
+def outcome_figure(out_dir: Path, _executor: Executor | None = None) -> list[Path]:
+    """One random stream: a run's row is kept only when its training finished, which a sweep of means cannot do."""
     rng = np.random.default_rng(SEED)
     data = data_rows(rng)
     grid = map_rows(rng)

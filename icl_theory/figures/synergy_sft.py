@@ -23,7 +23,9 @@ from derivations import sft_asymptotics, sft_claims
 from derivations.pretraining import gamma_closed_form
 from derivations.records.synergy_asymptotics import FiniteSetting
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
 from verify.sft_experiments import SFTArmsError
+from verify.sweep import sweep
 
 R = sp.Rational
 SEED = 2603
@@ -47,22 +49,24 @@ LENGTH_D = 40
 LENGTH_SIMULATED = (R(1), R(1, 2), R(1, 5))                                    # γ = d/n
 
 
-def _mean_se(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return rows.mean(axis=0), rows.std(axis=0, ddof=1) / np.sqrt(len(rows))
+def _mean_se(quantity: SFTArmsError, name: str, executor: Executor | None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SE over RUNS SFT runs of every arm of ``quantity`` (a B- or length-sweep, one row per run)."""
+    point, = sweep([quantity], RUNS, seed=SEED, name=name, executor=executor)
+    return point.mean, point.standard_error
 
 
-def rank_deficient_points(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def rank_deficient_points(executor: Executor | None) -> tuple[np.ndarray, np.ndarray]:
     """Simulated Err(Ṽ*) (mean, SE) at RANK_SIMULATED, r = 0, long SFT prompts."""
     s = RANK_SETTING
     Sigma0, Sigma, A = sft_claims.noise_free_setting(s["d"], s["m"], s["rho"], s["eta"])
     V_pre = -gamma_closed_form(Sigma0, s["n"]).inv()
     quantity = SFTArmsError(Sigma=Sigma, A=A, V_pres=(V_pre,) * len(RANK_SIMULATED), eta=float(s["eta"]),
                             Bs=RANK_SIMULATED, sft_lengths=(SFT_LENGTH,) * len(RANK_SIMULATED),
-                            test_lengths=(s["n"],) * len(RANK_SIMULATED), test_prompts=TEST_PROMPTS).resolved()
-    return _mean_se(quantity.draw(rng, RUNS))
+                            test_lengths=(s["n"],) * len(RANK_SIMULATED), test_prompts=TEST_PROMPTS)
+    return _mean_se(quantity, "synergy-fig1-double-descent/rank", executor)
 
 
-def limit_points(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+def limit_points(executor: Executor | None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Simulated (first-order, minimiser) errors (mean, SE) at β of LIMIT_SIMULATED, d = LIMIT_D."""
     setting = FiniteSetting(d=LIMIT_D, beta=R(1), **LIMIT)
     n = int(LIMIT_D / LIMIT["gamma"])
@@ -72,21 +76,20 @@ def limit_points(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]
                                 V_pres=(setting.pretrained(),) * len(LIMIT_SIMULATED), eta=float(LIMIT["eta"]),
                                 Bs=tuple(int(b * LIMIT_D) for b in LIMIT_SIMULATED),
                                 sft_lengths=(n,) * len(LIMIT_SIMULATED), test_lengths=(n,) * len(LIMIT_SIMULATED),
-                                test_prompts=TEST_PROMPTS, solution=solution).resolved()
-        points.append(_mean_se(quantity.draw(rng, RUNS)))
+                                test_prompts=TEST_PROMPTS, solution=solution)
+        points.append(_mean_se(quantity, f"synergy-fig1-double-descent/{solution}", executor))
     return points
 
 
-def double_descent_figure(out_dir: Path) -> list[Path]:
-    rng = np.random.default_rng(SEED)
+def double_descent_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]:
     s = RANK_SETTING
     exact = [sft_claims.noise_free_sft_error(**s, B=B) for B in RANK_CURVE]
     exact_f = [float(e) if e != sp.oo else float("nan") for e in exact]
-    rank_mean, rank_se = rank_deficient_points(rng)
+    rank_mean, rank_se = rank_deficient_points(executor)
     params = tuple(LIMIT[k] for k in ("mu1", "rho", "eta", "r", "gamma"))
     F = [float(sft_asymptotics.pretrained_limit(*params)) if b == 0 else float(sft_asymptotics.sft_limit(b, *params))
          for b in LIMIT_CURVE]
-    (fo_mean, fo_se), (mi_mean, mi_se) = limit_points(rng)
+    (fo_mean, fo_se), (mi_mean, mi_se) = limit_points(executor)
     rows = [["r=0 exact", B, "" if e == sp.oo else float(e), "", ""] for B, e in zip(RANK_CURVE, exact)]
     rows += [["r=0 simulated minimiser", B, "", m, se] for B, m, se in zip(RANK_SIMULATED, rank_mean, rank_se)]
     rows += [["r>0 F(beta)", float(b) * LIMIT_D, f, "", ""] for b, f in zip(LIMIT_CURVE, F)]
@@ -125,19 +128,18 @@ def double_descent_figure(out_dir: Path) -> list[Path]:
     return [csv_path, save_png(fig, out_dir / "synergy_fig1_double_descent.png")]
 
 
-def length_points(rng: np.random.Generator, beta: sp.Rational) -> tuple[np.ndarray, np.ndarray]:
+def length_points(executor: Executor | None, beta: sp.Rational) -> tuple[np.ndarray, np.ndarray]:
     """Simulated first-order error (mean, SE) at γ of LENGTH_SIMULATED, B = βd, d = LENGTH_D."""
     settings = [FiniteSetting(d=LENGTH_D, beta=beta, gamma=g, **LENGTH) for g in LENGTH_SIMULATED]
     ns = tuple(int(LENGTH_D / g) for g in LENGTH_SIMULATED)
     quantity = SFTArmsError(Sigma=settings[0].test_covariance(), A=settings[0].sft_covariance(),
                             V_pres=tuple(st.pretrained() for st in settings), eta=float(LENGTH["eta"]),
                             Bs=(int(beta * LENGTH_D),) * len(ns), sft_lengths=ns, test_lengths=ns,
-                            test_prompts=TEST_PROMPTS, solution="first-order").resolved()
-    return _mean_se(quantity.draw(rng, RUNS))
+                            test_prompts=TEST_PROMPTS, solution="first-order")
+    return _mean_se(quantity, f"synergy-fig2-length/{beta}", executor)
 
 
-def length_figure(out_dir: Path) -> list[Path]:
-    rng = np.random.default_rng(SEED)
+def length_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]:
     params = tuple(LENGTH[k] for k in ("mu1", "rho", "eta", "r"))
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -145,7 +147,7 @@ def length_figure(out_dir: Path) -> list[Path]:
     for colour, beta in enumerate(LENGTH_BETAS):
         curve = [float(sft_asymptotics.sft_limit(beta, *params, g)) for g in LENGTH_CURVE]
         lengths = [float(1 / g) for g in LENGTH_CURVE]
-        mean, se = length_points(rng, beta)
+        mean, se = length_points(executor, beta)
         rows += [[float(beta), x, f, "", ""] for x, f in zip(lengths, curve)]
         rows += [[float(beta), float(1 / g), "", m, e] for g, m, e in zip(LENGTH_SIMULATED, mean, se)]
         ax.plot(lengths, curve, color=f"C{colour}", lw=2, label=f"F, β = B/d = {beta}")

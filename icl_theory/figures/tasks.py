@@ -21,8 +21,10 @@ import sympy as sp
 
 from derivations import multitask, qp_surrogate, settings, task_selection
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
 from verify.mixture_training import train_on_mixture
 from verify.quantities import CotWeightError, PromptGroup
+from verify.sweep import sweep
 
 TEST_ALPHAS = (sp.Rational(1, 5), sp.Rational(2, 5), sp.Rational(3, 5), sp.Rational(4, 5), sp.Integer(1))
 SELECTION_SETTINGS = (("m=20, k=1", 20, 1), ("m=50, k=1", 50, 1), ("m=200, k=1", 200, 1),
@@ -51,30 +53,29 @@ def qp_versus_true(k: int = 2) -> list[dict]:
     return rows
 
 
-def error_curves() -> dict[str, dict[str, list[float]]]:
-    """Mixture -> exact m → ∞ errors over CURVE_KS and simulated m = SIM_M errors (mean, SE) over SIM_KS."""
+def error_curves(executor: Executor | None) -> dict[str, dict[str, list[float]]]:
+    """Mixture -> exact m → ∞ errors over CURVE_KS and simulated m = SIM_M errors (mean, SE) over SIM_KS (one sweep
+    over the mixtures on ``executor``)."""
     tasks = settings.experiment_tasks()
     Sigma = settings.power_law_spectrum(CURVE_ALPHA)
     selected = task_selection.optimise_true_objective(task_selection.TrueObjective.of(tasks, Sigma, 2)).weights
     mixtures = {"selected": selected, "uniform": np.full(4, 0.25), "easy-only": np.array([0.5, 0.0, 0.5, 0.0])}
     numeric = multitask.NumericMixture.of(tasks)
     Sigma_f = np.array(Sigma, dtype=float)
+    quantities = [CotWeightError(Sigma_f, (PromptGroup(SIM_M, (numeric.preconditioner(weights),), tuple(SIM_KS)),))
+                  for weights in mixtures.values()]
+    points = sweep(quantities, SIM_PROMPTS, seed=SEED, name="task-selection", executor=executor)
     curves = {}
-    for name, weights in mixtures.items():
+    for (name, weights), point in zip(mixtures.items(), points):
         objectives = [task_selection.TrueObjective(numeric, Sigma_f, k) for k in CURVE_KS]
-        V = numeric.preconditioner(weights)
-        rng = np.random.default_rng(SEED)
-        quantity = CotWeightError(Sigma_f, (PromptGroup(SIM_M, (V,), tuple(SIM_KS)),))
-        values = np.concatenate([quantity.draw(rng, SIM_PROMPTS // 4) for _ in range(4)])
-        simulated = [(float(column.mean()), float(column.std(ddof=1) / np.sqrt(len(column)))) for column in values.T]
         curves[name] = {"weights": weights.tolist(), "exact_limit": [f(weights) for f in objectives],
-                        "simulated_mean": [s[0] for s in simulated], "simulated_se": [s[1] for s in simulated]}
+                        "simulated_mean": point.mean.tolist(), "simulated_se": point.standard_error.tolist()}
     return curves
 
 
-def task_selection_figure(out_dir: Path) -> list[Path]:
+def task_selection_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]:
     plt = pyplot()
-    selection, curves = averaged_selection(), error_curves()
+    selection, curves = averaged_selection(), error_curves(executor)
     names = [t.name for t in settings.TASK_TYPES]
     data_path = Path(out_dir) / "task_selection.json"
     data_path.write_text(json.dumps({
@@ -109,7 +110,8 @@ TRAINING_LENGTHS, TRAINING_WEIGHTS = tuple(n for _, n in settings.MULTITASK_TASK
 TRAINING_STEPS, TRAINING_BATCH, TRAINING_RATE = 3000, 200, 0.03
 
 
-def multitask_training_figure(out_dir: Path) -> list[Path]:
+def multitask_training_figure(out_dir: Path, _executor: Executor | None = None) -> list[Path]:
+    """One SGD path (a single random stream: a path is not a sweep of independent points)."""
     plt = pyplot()
     tasks = [multitask.Task.of(L, n) for L, n in zip(TRAINING_LAMBDAS, TRAINING_LENGTHS)]
     derived = np.array(multitask.multitask_preconditioner(tasks, TRAINING_WEIGHTS).evalf(20), dtype=float)

@@ -28,8 +28,10 @@ from derivations import test_time
 from derivations.records.tts import trained
 from derivations.settings import ISOTROPIC, TRAINING
 from icl_theory.figures.output import pyplot, save_png, write_csv
+from verify.executors import Executor
 from verify.quantities import CotWeightError, PromptGroup
 from verify.runner import numeric
+from verify.sweep import sweep
 from verify.training import train_lsa
 
 SEED = 20251004
@@ -40,21 +42,20 @@ EXACT_M = 8
 
 
 def simulate_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], design: str, m: int,
-                    prompts: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and SE (20 batch means) of the simulated ‖ŵ_k − w‖², shape (len(lengths), len(ks)) each."""
+                    prompts: int, seed: int, executor: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SE (batch means) of the simulated ‖ŵ_k − w‖², shape (len(lengths), len(ks)) each, swept on
+    ``executor``."""
     quantity = CotWeightError(Sigma, (PromptGroup(m, tuple(trained(n) for n in lengths), ks),), design=design)
-    quantity = quantity.resolved()
-    batches = 20
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batches)]
-    means = np.array([quantity.draw(rng, max(1, prompts // batches)).mean(axis=0) for rng in rngs])
+    point, = sweep([quantity], prompts, seed=seed, name=f"tts-curves/{design}", executor=executor)
     shape = (len(lengths), len(ks))
-    return means.mean(axis=0).reshape(shape), (means.std(axis=0, ddof=1) / np.sqrt(batches)).reshape(shape)
+    return point.mean.reshape(shape), point.standard_error.reshape(shape)
 
 
-def _curve_rows(Sigma: sp.Matrix, lengths: tuple[int, ...], prompts: int, seed: int) -> list[list[object]]:
+def _curve_rows(Sigma: sp.Matrix, lengths: tuple[int, ...], prompts: int, seed: int,
+                executor: Executor) -> list[list[object]]:
     exact = {(n, k): test_time.limit_error(TRAINING, n, Sigma, k) for n in lengths for k in KS}
-    ideal = simulate_curves(Sigma, lengths, KS, "exact", EXACT_M, prompts, seed)
-    gaussian = simulate_curves(Sigma, lengths, KS, "gaussian", GAUSSIAN_M, prompts, seed + 1)
+    ideal = simulate_curves(Sigma, lengths, KS, "exact", EXACT_M, prompts, seed, executor)
+    gaussian = simulate_curves(Sigma, lengths, KS, "gaussian", GAUSSIAN_M, prompts, seed + 1, executor)
     rows = []
     for a, n in enumerate(lengths):
         for b, k in enumerate(KS):
@@ -81,11 +82,11 @@ def _plot_curves(ax, rows: list[list[object]], lengths: tuple[int, ...]) -> None
     ax.legend(fontsize=6, ncol=2)
 
 
-def scaling_law_figure(out_dir: Path, prompts: int = 20_000) -> list[Path]:
+def scaling_law_figure(out_dir: Path, executor: Executor | None = None, prompts: int = 20_000) -> list[Path]:
     """Error against k for n = 10, 20, 30 (Σ = Λ) and the n*(k, ε) curves."""
     plt = pyplot()
     out = Path(out_dir)
-    rows = _curve_rows(TRAINING, LENGTHS, prompts, SEED)
+    rows = _curve_rows(TRAINING, LENGTHS, prompts, SEED, executor)
     epsilons = [test_time.limit_error(TRAINING, 30, TRAINING, 1), sp.Rational(1, 100), sp.Rational(1, 1000)]
     n_star = {str(eps): [test_time.minimal_training_length(TRAINING, k, eps) for k in KS] for eps in epsilons}
     curve_path = write_csv(out / "tts_scaling_law.csv", CURVE_HEADER, rows)
@@ -104,12 +105,12 @@ def scaling_law_figure(out_dir: Path, prompts: int = 20_000) -> list[Path]:
     return [curve_path, nstar_path, save_png(fig, out / "tts_scaling_law.png")]
 
 
-def overthinking_figure(out_dir: Path, prompts: int = 20_000) -> list[Path]:
+def overthinking_figure(out_dir: Path, executor: Executor | None = None, prompts: int = 20_000) -> list[Path]:
     """Error against k with skewed training (λ_i ∝ 1/i) and isotropic test covariance."""
     plt = pyplot()
     out = Path(out_dir)
     lengths = (8,) + LENGTHS
-    rows = _curve_rows(ISOTROPIC, lengths, prompts, SEED + 10)
+    rows = _curve_rows(ISOTROPIC, lengths, prompts, SEED + 10, executor)
     path = write_csv(out / "tts_overthinking.csv", CURVE_HEADER, rows)
     radii = {n: test_time.spectral_radius(TRAINING, n, ISOTROPIC) for n in lengths}
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -123,8 +124,8 @@ BATCH_SIZES = (4, 16, 64, 256)
 STEPS, AVERAGE_FROM, LEARNING_RATE, TRAIN_N = 300, 150, sp.Rational(1, 2), 10
 
 
-def training_convergence_figure(out_dir: Path, runs: int = 8) -> list[Path]:
-    """‖Ṽ_t − Ṽ*‖_F along SGD on the LSA, by batch size, with the exact mean path."""
+def training_convergence_figure(out_dir: Path, _executor: Executor | None = None, runs: int = 8) -> list[Path]:
+    """‖Ṽ_t − Ṽ*‖_F along SGD on the LSA, by batch size, with the exact mean path (SGD paths: one random stream)."""
     plt = pyplot()
     out = Path(out_dir)
     V_star = numeric(trained(TRAIN_N))
