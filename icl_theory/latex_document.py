@@ -27,8 +27,9 @@ SIGNS = {"−": "-", "≤": r"\leq", "≥": r"\geq", "→": r"\to", "∞": r"\in
 TEXT = {"–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "′": "'", "\u00a0": "~", "§": r"\S{}",
         "½": r"\ensuremath{\tfrac12}", "¼": r"\ensuremath{\tfrac14}", "¾": r"\ensuremath{\tfrac34}",
         "⅝": r"\ensuremath{\tfrac58}", "⅓": r"\ensuremath{\tfrac13}", "←": r"\ensuremath{\leftarrow}"}
+NEGATION = "\u0338"   # the combining long solidus of ≠, ∉, ⋡ after NFD
 SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ", "0123456789+-T"))
-SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋", "0123456789+-"))
 ACCENTS = {"\u0303": r"\tilde", "\u0302": r"\hat", "\u0304": r"\bar", "\u0307": r"\dot"}
 SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
            "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
@@ -56,6 +57,9 @@ def to_latex_text(text: str) -> str:
     while index < len(decomposed):
         character = decomposed[index]
         following = decomposed[index + 1] if index + 1 < len(decomposed) else ""
+        if following == NEGATION:                                 # NFD splits ≠ into = + U+0338: join it again
+            character, following = unicodedata.normalize("NFC", character + following), ""
+            index += 1
         if following in ACCENTS:                                  # Ṽ = V + combining tilde
             base = _greek(character) or (SPECIAL.get(character, character) if character.isascii() else "?")
             out.append(rf"\ensuremath{{{ACCENTS[following]}{{{base}}}}}")

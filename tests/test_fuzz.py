@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 
 from derivations import registry
 from icl_errors import InputError
-from tests import (test_field, test_frontload, test_os_claims, test_outcome, test_sft, test_sft_asymptotics,
-                   test_sft_claims)
+from tests import (test_field, test_frontload, test_hwl, test_os_claims, test_outcome, test_sft,
+                   test_sft_asymptotics, test_sft_claims)
+from tests import test_tp
+from tests import test_lu
 from tests.test_statements import SETTINGS
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -69,6 +71,9 @@ def _examples() -> dict[str, dict[str, Any]]:
     examples.update(test_field.PARAMETERS)
     examples.update(test_frontload.PARAMETERS)
     examples.update(test_sft_claims.SETTINGS)
+    examples.update(test_tp.PARAMETERS)
+    examples.update(test_hwl.PARAMETERS)
+    examples.update(test_lu.PARAMETERS)
     for rid in test_outcome.IDS:
         examples[rid] = test_outcome._record_parameters(rid)
     for rid in test_sft_asymptotics.IDS:

@@ -35,3 +35,9 @@ def test_the_document_of_every_result_compiles(tmp_path, capsys):
 def test_latex_refuses_a_directory_as_its_file(capsys, tmp_path):
     assert main(["latex", "--out", str(tmp_path)]) == 2
     assert "must name a .tex file" in capsys.readouterr().err
+
+
+def test_negated_signs_survive_the_decomposition():
+    from icl_theory.latex_document import to_latex_text
+
+    assert to_latex_text("τ ≠ 1, x ∉ A") == r"\ensuremath{\tau} \ensuremath{\neq} 1, x \ensuremath{\notin} A"

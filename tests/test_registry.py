@@ -56,8 +56,9 @@ def test_records_render_latex_with_the_house_trace():
 
 def test_every_record_declares_convention_source_and_an_effective_control():
     for record in registry.records():
-        # the two seed papers predict the weights; the anchors of the field (zfb, ahn, wu, mahankali) the label
-        assert record.convention.target == ("w" if record.id.startswith(("base:", "tts:", "synergy:", "frontload:"))
+        # the two seed papers, Huang–Wang–Lee and Takanami–Pehlevan predict the weights; the field's anchors (zfb, ahn, wu, mahankali) the label
+        assert record.convention.target == ("w" if record.id.startswith(("base:", "tts:", "synergy:", "frontload:",
+                                                                         "hwl:", "tp:"))
                                             else "y")
         assert record.source.paper
         check = record.check

@@ -66,18 +66,10 @@ def _zeros(count: int) -> list:
 
 
 # How each family's convention maps onto this toolkit's (appended to every derivation, so the notes pages carry it).
-_MAP_MAHANKALI = (" Convention map: y-target, scale 1/n, sign +1; the step η is G = ηI, i.e. the toolkit's Ṽ = −ηI "
-                  "(JAVANMARD, w-target) read at the query, ŷ = x_qᵀŵ_1; at Λ = I the y-risk is σ² + E‖Gh − w‖², so "
-                  "at σ = 0 the excess risk d(d + 1)/(n + d + 1) is base:no-cot-isotropic-error.")
-_MAP_WU = (" Convention map: y-target, scale 1/N, sign +1; Wu et al.'s Γ is G = the toolkit's −Ṽ, H = the toolkit's Σ, "
-           "ψ = 1; at σ = 0 their Γ* is base:gamma-star's Γ⁻¹ with n = N, and the noise only turns tr H into "
-           "tr H + σ².")
-_MAP_ZFB = (" Convention map: y-target, scale 1/(the prompt's own length), sign +1; G = cKᵀ (W^{PV} corner c, "
-            "W^{KQ} block K) is the toolkit's −Ṽ; ZFB's training N is the toolkit's n, their test M its m; their Γ is "
-            "the toolkit's Γ entry for entry (tests/test_field.py).")
-_MAP_AHN = (" Convention map: y-target, scale 1/n with the query masked, output sign −1; G = −(P corner)·Qᵀ, so "
-            "Q₀ = −Γ⁻¹ equals the toolkit's Ṽ* = −Γ⁻¹ entry for entry; Lemma 1's layer ℓ with A_ℓ = A is the "
-            "toolkit's CoT step with Ṽ = −A, W̃ = I (ŵ_{i+1} = ŵ_i + ṼS(ŵ_i − w*)), read at the query.")
+_MAP_MAHANKALI = " Convention map: " + MAHANKALI.mapping
+_MAP_WU = " Convention map: " + WU.mapping
+_MAP_ZFB = " Convention map: " + ZHANG_FREI_BARTLETT.mapping
+_MAP_AHN = " Convention map: " + AHN.mapping
 
 # --- mahankali:eta-star, mahankali:risk -----------------------------------------------------------------------------
 
@@ -115,6 +107,15 @@ eta_star = Record(
                 Parameter("sigma", "label-noise standard deviation σ", symbol=sigma)),
     statement=lambda: Equation(ArgMin(risk(eta), eta), _mahankali_statement(field.one_step_derivation().eta_star)),
     evaluator=field.optimal_step,
+    proof=(
+        "The layer predicts ŷ = ηx_qᵀh with h = (1/n)Σy_ix_i: one gradient-descent step of size η from 0 on the "
+        "in-context least squares. With y_i = wᵀx_i + ε_i, h = Sw + (1/n)Σε_ix_i, so ŷ − y_q = x_qᵀ(ηS − I)w + "
+        "ηx_qᵀ(1/n)Σε_ix_i − ε_q, three uncorrelated parts. Averaging over x_q ~ N(0, I), w ~ N(0, I_d) and the noise "
+        "gives σ² + E tr((ηS − I)(ηS − I)ᵀ) + (σ²/n)η²E tr S, and E S = I, E[S²] = ((n + d + 1)/n)I "
+        "(base:wishart-second-moment with Σ = I) turn it into σ² + d − 2ηd + η²d(n + d + 1 + σ²)/n. This convex "
+        "parabola in η is minimised at η* = n/(n + d + 1 + σ²). At σ = 0 the step η*I is the preconditioner Γ⁻¹ of "
+        "base:gamma-star at Σ = I."),
+    uses=("base:wishart-second-moment", "base:gamma-star"),
     derivation=("derivations.field.label_risk integrates E(ŷ − y_q)² = σ² + E tr((ηS − I)(ηS − I)ᵀ) + (σ²/n)η² E tr S "
                 "with Λ = I_d abstract (symbolic d) by the Wick engine: σ² + d − 2ηd + η²d(n + d + 1 + σ²)/n; "
                 "sympy.solve of its η-derivative gives η* (one_step_derivation). At σ = 0 it is ZFB's Γ⁻¹ at Λ = I "
@@ -140,6 +141,12 @@ risk_at_eta_star = Record(
     statement=lambda: Equation(Minimum(risk(eta), eta), sigma ** 2 + _mahankali_statement(
         sp.factor(field.one_step_derivation().optimal_risk - field.one_step_derivation().sigma ** 2))),
     evaluator=lambda d, n, sigma: field.one_step_risk(d, n, sigma),
+    proof=(
+        "By mahankali:eta-star the risk is σ² + d − 2ηd + η²dc with c = (n + d + 1 + σ²)/n. At η* = 1/c it equals σ² "
+        "+ d − d/c = σ² + d(1 − n/(n + d + 1 + σ²)) = σ² + d(d + 1 + σ²)/(n + d + 1 + σ²). The excess over the noise "
+        "floor σ² is the weight error of the optimal step. At σ = 0 it is d(d + 1)/(n + d + 1), the isotropic error "
+        "of base:no-cot-isotropic-error."),
+    uses=("mahankali:eta-star", "base:no-cot-isotropic-error"),
     derivation=("The derived risk(η) at the solved η*; equal to σ² + d(d + 1 + σ²)/(n + d + 1 + σ²) (the tests "
                 "prove it for symbolic d, n, σ); its excess over σ² is the w-error form "
                 "d(d + 1 + σ²)/(n + d + 1 + σ²)." + _MAP_MAHANKALI),
@@ -180,6 +187,15 @@ wu_optimal_gamma = Record(
                 Parameter("sigma", "label-noise standard deviation σ", symbol=sigma)),
     statement=lambda: Equation(ArgMin(risk(G), G), sp.Inverse((1 + 1 / N) * H + (sp.Trace(H) + sigma ** 2) / N * I)),
     evaluator=lambda H, N, sigma: field.optimal_label_preconditioner(H, N, exact_scalar(sigma, "sigma") ** 2),
+    proof=(
+        "The prediction is ŷ = x_qᵀGh with h = (1/N)Σy_ix_i = Sβ + (1/N)Σε_ix_i. With x_q ~ N(0, H) independent, E(ŷ "
+        "− y_q)² = σ² + E‖(GS − I)β‖²_H + E‖G(1/N)Σε_ix_i‖²_H. Averaging over β ~ N(0, I_d) and the noise, the risk "
+        "is σ² + tr H − 2tr(HGH) + tr(HGAGᵀ) with A = E[S²] + (σ²/N)H. By base:wishart-second-moment E[S²] = (1 + "
+        "1/N)H² + tr(H)H/N, so A = HΓ_σ with Γ_σ = (1 + 1/N)H + (tr H + σ²)/N·I. The risk is a strictly convex "
+        "quadratic in G (H and A are positive definite); its gradient 2H(GA − H) vanishes only at G = HA⁻¹ = Γ_σ⁻¹, "
+        "since H and Γ_σ commute. At σ = 0 this is the Γ⁻¹ of base:gamma-star with n = N; the noise only turns tr H "
+        "into tr H + σ²."),
+    uses=("base:wishart-second-moment", "base:gamma-star"),
     derivation=("derivations.field.label_risk with B = I and noise σ² (the noise adds (σ²/N) tr(ΛGΛGᵀ)), its gradient "
                 "in the d² entries of G solved as a linear system (optimal_label_preconditioner): "
                 "HG E[S²] + (σ²/N) HGH = H², E[S²] = (1 + 1/N)H² + tr(H)H/N, so "
@@ -211,6 +227,12 @@ wu_optimal_risk = Record(
     parameters=wu_optimal_gamma.parameters,
     statement=lambda: Equation(Minimum(risk(G), G), _wu_risk_statement(_WU_GAMMA)),
     evaluator=lambda H, N, sigma: field.optimal_label_risk(H, N, exact_scalar(sigma, "sigma") ** 2),
+    proof=(
+        "Write the risk of wu:optimal-gamma as σ² + tr H − 2tr(HGH) + tr(HGAGᵀ), A = HΓ_σ. At the minimiser G* = "
+        "Γ_σ⁻¹ (symmetric) the stationarity condition G*A = H turns the quadratic term into tr(HG*H). The risk "
+        "becomes σ² + tr H − tr(HG*H) = σ² + tr H − tr(Γ_σ⁻¹H²). At σ = 0 it is the H-weighted counterpart of "
+        "base:pretraining-min-error: the same minimiser Γ⁻¹, with the weight error measured in ‖·‖_H."),
+    uses=("wu:optimal-gamma", "base:pretraining-min-error"),
     derivation=("field.label_risk at the solved G* (optimal_label_risk). With A = E[S²] + σ²H/N = HΓ_σ the risk is "
                 "σ² + tr H − 2tr(HGH) + tr(HGAGᵀ), and G* = Γ_σ⁻¹ leaves σ² + tr H − tr(Γ_σ⁻¹H²)." + _MAP_WU),
     check=MonteCarloCheck(
@@ -270,6 +292,15 @@ zfb_thm_41 = Record(
     statement=lambda: [Equation(K, _GAMMA_INV_SQ_TRACE ** R_(-1, 4) * sp.Inverse(Gamma_N)),
                        Equation(sp.Symbol("c"), _GAMMA_INV_SQ_TRACE ** R_(1, 4))],
     evaluator=lambda Lambda, N: field.gradient_flow_limit(Lambda, N)[1],
+    proof=(
+        "With W^{PV} = [[0, 0], [0, c]] and W^{KQ} = [[K, 0], [0, 0]], the shape the initialisation has and the flow "
+        "keeps (ZFB), the layer predicts ŷ = x_qᵀ(cKᵀ)h, h = (1/N)Σy_ix_i. The loss is therefore a function ℓ(G) of "
+        "the product G = cKᵀ alone: the noiseless risk of wu:optimal-gamma, strictly convex with its minimum at G* = "
+        "Γ⁻¹, Γ = (1 + 1/N)Λ + tr(Λ)/N·I. Along the flow dc/dt = −⟨∇ℓ, Kᵀ⟩ and dK/dt = −c(∇ℓ)ᵀ, so d(c²)/dt = −2c⟨∇ℓ, "
+        "Kᵀ⟩ = d‖K‖²_F/dt: c² − ‖K‖²_F is conserved, and the balanced start c = σ₀ = ‖σ₀ΘΘᵀ‖_F keeps c² = ‖K‖²_F. ZFB "
+        "prove that under σ₀²‖Γ‖_op√d < 2 the flow converges to a global minimum, where cKᵀ = Γ⁻¹. Balance then gives "
+        "c⁴ = ‖Γ⁻¹‖²_F = tr(Γ⁻²), so c = tr(Γ⁻²)^{1/4} and K = Γ⁻¹/c (Γ symmetric)."),
+    uses=("wu:optimal-gamma", "base:gamma-star"),
     derivation=("With W^{PV} = [[0, 0], [0, c]], W^{KQ} = [[K, 0], [0, 0]] the layer reads ŷ = x_qᵀ(cKᵀ)h "
                 "(field.label_prediction multiplies the block matrices). The loss L(c, K) = ½ label_risk(cKᵀ) "
                 "has the stationary product cKᵀ = G* = Γ⁻¹ (solved); field.balanced_flow_drift differentiates L and "
@@ -304,6 +335,14 @@ zfb_flow_limit = Record(
     parameters=zfb_thm_41.parameters,
     statement=lambda: Equation(sp.Symbol("c") * K.T, sp.Inverse(Gamma_N)),
     evaluator=_flow_limit_product,
+    proof=(
+        "By zfb:thm-4.1 the flow from the balanced initialisation ends at c* = tr(Γ⁻²)^{1/4}, K* = tr(Γ⁻²)^{−1/4}Γ⁻¹. "
+        "The prediction depends only on the product c*K*ᵀ = Γ⁻¹ (Γ symmetric), so the trained layer reads ŷ = "
+        "x_qᵀΓ⁻¹h (ZFB eq. 4.2). This is the minimiser of the population risk (the noiseless wu:optimal-gamma) and, "
+        "in the weight-prediction convention, the pretrained Ṽ* = −Γ⁻¹ of base:gamma-star. Gradient descent on fresh "
+        "prompts with a small step tracks the flow, so the trained product approaches Γ⁻¹, not von Oswald's Λ⁻¹ (its "
+        "N → ∞ limit)."),
+    uses=("zfb:thm-4.1", "wu:optimal-gamma", "base:gamma-star"),
     derivation=("The limit (c*, K*) of field.gradient_flow_limit multiplied out: c*K*ᵀ = G* = Γ⁻¹, the solved "
                 "stationary preconditioner (the balance fixes c* and K* separately, the product is the prediction "
                 "ŷ = x_qᵀΓ⁻¹h of ZFB eq. 4.2). tests/test_field.py integrates the derived population flow from the "
@@ -366,6 +405,14 @@ zfb_thm_42 = Record(
                 Parameter("N", "training prompt length", symbol=N), Parameter("M", "test prompt length", symbol=M)),
     statement=lambda: Equation(risk(M), _thm_42_statement()),
     evaluator=_thm_42_evaluate,
+    proof=(
+        "The trained layer predicts ŷ = x_qᵀΓ⁻¹h (zfb:flow-limit), h = (1/M)Σy_ix_i over the M test examples. For the "
+        "fixed task y = aᵀx + ε, h averages M i.i.d. vectors x_iy_i with mean Λa and covariance Σ_xy = ΛaaᵀΛ + "
+        "(aᵀΛa)Λ + σ²Λ (Isserlis' theorem). Since y_q − x_qᵀa = ε_q is independent of x_q, E(ŷ − y_q)² = σ² + E‖Γ⁻¹h "
+        "− a‖²_Λ, a variance (1/M)tr(Γ⁻²ΛΣ_xy) plus a bias ‖Γ⁻¹Λa − a‖²_Λ (Γ⁻¹ and Λ commute). As Γ − Λ = (Λ + "
+        "tr(Λ)I)/N, the bias is ‖Γ⁻¹(Λ + tr(Λ)I)a‖²_Λ/N², which expands into (‖a‖²_{Γ⁻²Λ³} + 2tr Λ‖a‖²_{Γ⁻²Λ²} + (tr "
+        "Λ)²‖a‖²_{Γ⁻²Λ})/N². The bias of the trained layer is thus O(1/N²), not O(1/N)."),
+    uses=("zfb:flow-limit",),
     derivation=("field.label_risk at G = Γ_N⁻¹ (solved) with E[wwᵀ] = aaᵀ, noise σ² and the TEST length M in the "
                 "Wick integral; since Γ⁻¹ commutes with Λ and Γ − Λ = (Λ + tr Λ·I)/N, the S-free part is the 1/N² bias "
                 "and the 1/M part is tr(Γ⁻²ΛΣ_xy); the tests prove the statement equal to the derivation." + _MAP_ZFB),
@@ -406,6 +453,11 @@ zfb_noiseless_error = Record(
                 Parameter("N", "training prompt length", symbol=N), Parameter("M", "test prompt length", symbol=M)),
     statement=lambda: Equation(risk(M), _noiseless_statement()),
     evaluator=_noiseless_evaluate,
+    proof=(
+        "Average zfb:thm-4.2 over a = w ~ N(0, I_d) with σ = 0. E[aaᵀ] = I turns each ‖a‖²_B into tr B, and E Σ_xy = "
+        "E[ΛwwᵀΛ + (wᵀΛw)Λ] = Λ² + tr(Λ)Λ. The variance term becomes (1/M)tr(Γ⁻²Λ(tr(Λ)Λ + Λ²)) and the bias "
+        "(1/N²)tr(Γ⁻²Λ(Λ + tr(Λ)I)²). So the error is O(1/M) in the test length plus O(1/N²) in the training length."),
+    uses=("zfb:thm-4.2",),
     derivation=("field.label_risk at the solved G = Γ_N⁻¹ with B = I and σ = 0, Wick-integrated at the test length M; "
                 "Σ_xy averages to tr(Λ)Λ + Λ² over w ~ N(0, I)." + _MAP_ZFB),
     check=MonteCarloCheck(
@@ -454,6 +506,15 @@ zfb_covariate_shift = Record(
                 Parameter("N", "training prompt length", symbol=N), Parameter("M", "test prompt length", symbol=M)),
     statement=lambda: Equation(risk(M), _covariate_shift_statement()),
     evaluator=_covariate_shift,
+    proof=(
+        "The layer trained on N(0, Λ) keeps G = Γ⁻¹ of the training covariance (zfb:flow-limit). On test prompts with "
+        "x ~ N(0, Λ') and sample covariance S' of M examples, averaging over w ~ N(0, I) gives the error E tr(Λ'(GS' "
+        "− I)(GS' − I)ᵀ) = tr Λ' − 2tr(Λ'GΛ') + tr(Λ'G E[S'²] Gᵀ). With E[S'²] = (1 + 1/M)Λ'² + tr(Λ')Λ'/M "
+        "(base:wishart-second-moment) this is tr(Λ'(GΛ' − I)(GΛ' − I)ᵀ) + (1/M)tr(Λ'G(Λ'² + tr(Λ')Λ')Gᵀ). As M, N → ∞ "
+        "the first term tends to ‖Λ'^{1/2}(Λ⁻¹Λ' − I)‖²_F, which vanishes only if Λ' = Λ: then GΛ − I = −Γ⁻¹(Λ + "
+        "tr(Λ)I)/N and the error is that of zfb:noiseless-error. Otherwise an order-one error remains, and a layer "
+        "trained on Λ' does better: covariate shift is not benign."),
+    uses=("zfb:flow-limit", "base:wishart-second-moment", "zfb:noiseless-error"),
     derivation=("field.label_risk at the solved G = Γ_N⁻¹ of the training covariance, integrated over test prompts "
                 "from N(0, Λ') of length M by the Wick engine (E[S²] = (1 + 1/M)Λ'² + tr(Λ')Λ'/M)." + _MAP_ZFB),
     check=MonteCarloCheck(
@@ -496,6 +557,16 @@ ahn_thm_1 = Record(
                 Parameter("n", "in-context examples", symbol=n)),
     statement=lambda: Equation(Q, sp.MatMul(-1, sp.Inverse(RegularisedCovariance(Sigma, n)), evaluate=False)),
     evaluator=field.ahn_optimal_key_query,
+    proof=(
+        "With P₀ = [[0, 0], [0, 1]] and Q = [[K, 0], [0, 0]] the masked layer's last entry is hᵀKx_q with h = "
+        "(1/n)Σy_ix_i (the mask keeps the query out of the sum), so the output TF = −x_qᵀKᵀh is the readout ŷ = "
+        "x_qᵀGh with G = −Kᵀ. The population loss is the noiseless risk of wu:optimal-gamma in G (covariance Σ, n "
+        "examples), strictly convex with the unique minimiser G* = Γ⁻¹, Γ = (1 + 1/n)Σ + tr(Σ)/n·I. Hence K = −Γ⁻¹ = "
+        "−U diag(1/((1 + 1/n)λ_i + Σ_kλ_k/n))Uᵀ: the minus-sign readout flips ZFB's sign, and the block equals the "
+        "weight-prediction Ṽ* = −Γ⁻¹ of base:gamma-star entry for entry. That the global minimum over all (P, Q) has "
+        "this sparse form, up to P ← γP, Q ← Q/γ, is Ahn et al.'s part of the theorem; the sketch solves for the "
+        "block within that form."),
+    uses=("wu:optimal-gamma", "base:gamma-star"),
     derivation=("With P₀ = [[0, 0], [0, 1]] and Q = [[K, 0], [0, 0]] the masked layer's entry is hᵀKx_q "
                 "(field.label_prediction, mask_query=True), so TF = −x_qᵀKᵀh and G = −Kᵀ; the solved optimum G* = Γ⁻¹ "
                 "gives K = −Γ⁻¹ = −U diag(1/((1 + 1/n)λ_i + Σ_k λ_k/n)) Uᵀ (ahn_optimal_key_query)." + _MAP_AHN),
@@ -553,6 +624,16 @@ ahn_lem_1 = Record(
                 Parameter("A", "preconditioner A_ℓ", symbol=A_sym)),
     statement=lambda: Equation(w_next, w_sym - A_sym * X_sym * (X_sym.T * w_sym - y_sym) / n),
     evaluator=_gd_step,
+    proof=(
+        "Z has the example columns (x_i, y_i) and the query column (x_q, 0). With P_ℓ = [[0, 0], [0, 1]] only the "
+        "label row changes, and with Q_ℓ = −[[A_ℓ, 0], [0, 0]] and the mask the label entry of column j gains "
+        "−(1/n)Σ_i r_i x_iᵀA_ℓx_j, r_i the current label of example i. Induction on ℓ: suppose label i holds the "
+        "residual r_i = y_i − ⟨x_i, w_ℓ⟩ and the query entry holds −⟨x_q, w_ℓ⟩ (true at ℓ = 0 with w_0 = 0). Since "
+        "(1/n)Σ_i r_ix_i = −∇R(w_ℓ) and A_ℓ is symmetric, column j gains x_jᵀA_ℓ∇R(w_ℓ), so label i becomes y_i − "
+        "⟨x_i, w_{ℓ+1}⟩ and the query entry −⟨x_q, w_{ℓ+1}⟩ with w_{ℓ+1} = w_ℓ − A_ℓ∇R(w_ℓ). The readout "
+        "−[Z_{ℓ+1}]_{d+1,n+1} is therefore ⟨x_q, w_{ℓ+1}⟩, and L layers are L preconditioned GD steps. It is the CoT "
+        "step of base:lsa-cot-step with Ṽ = −A_ℓ and W̃ = I, written on the labels instead of an appended column."),
+    uses=("base:lsa-cot-step",),
     derivation=("field.least_squares_gradient differentiates R; field.ahn_readouts runs the masked layers in exact "
                 "arithmetic, and the tests prove −[Z_ℓ]_{d+1,n+1} = ⟨x_q, w_ℓ⟩ with symbolic X, y, x_q, A_ℓ (d = 2, "
                 "n = 3, L = 2): each layer also subtracts ⟨x_i, A_ℓ∇R⟩ from every in-context label, so label i holds "
