@@ -489,7 +489,7 @@ class PopulationOSHessianTop(sp.Expr):
     def _latex(self, printer) -> str:
         V_t, A, n, k = (printer._print(a) for a in self.args)
         return (rf"\lambda_{{\max}}\left(\nabla^{{2}}_{{\tilde V}}\,\tfrac12\mathbb{{E}}_{{x_{{1}}, \dots, x_{{{n}}} "
-                rf"\sim N(0, {A})}}\left\|\left(\mathbb{{I}} + {V_t}\hat{{\Sigma}}\right)^{{{k}}} w^{{*}}\right\|^{{2}}"
+                rf"\sim N(0, {A})}}\left\|\left(\mathbb{{I}} + {V_t} S\right)^{{{k}}} w^{{*}}\right\|^{{2}}"
                 rf"\right)")
 
 

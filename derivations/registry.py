@@ -186,12 +186,15 @@ class Record:
         named = first.lhs if isinstance(first, Equation) else first
         return f"the exact value of ${statement_latex(named)}$ at the given parameters"
 
-    def verify(self, *, samples: int | None = None, seed: int = 0, workers: int = 1, alpha: float = 1e-4) -> Any:
-        """Run this result's check (prediction and negative control) and return the report (a ``CheckReport``)."""
+    def verify(self, *, samples: int | None = None, seed: int = 0, workers: int = 1, alpha: float = 1e-4,
+               precision: str = "default") -> Any:
+        """Run this result's check (prediction and negative control) and return the report (a ``CheckReport``);
+        ``precision="high"`` draws 100× the declared samples."""
         from verify.executors import make_executor
         from verify.runner import run_check
 
-        return run_check(self, samples=samples, seed=seed, executor=make_executor(workers), alpha=alpha)
+        return run_check(self, samples=samples, seed=seed, executor=make_executor(workers), alpha=alpha,
+                         precision=precision)
 
     def _repr_latex_(self) -> str:
         """In a notebook: the id and title as text (not math-mode words), then the statement as display math."""

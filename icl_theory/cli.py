@@ -1,12 +1,13 @@
-"""The ``icl-theory`` command line: list, show and verify registered results.
+"""The ``icl-theory`` command line: list, show, verify and report registered results.
 
     icl-theory list
     icl-theory show ID [--latex]
     icl-theory notes [--out DIR]
     icl-theory latex [ID-or-glob ...] [--out FILE.tex]
-    icl-theory figures [NAME ...] [--out DIR]
-    icl-theory verify [ID-or-glob ...] [--samples N] [--seed S] [--workers W] [--executor {local,dask}]
-                      [--scheduler ADDRESS] [--json] [--out DIR] [--resume]
+    icl-theory figures [NAME ...] [--out DIR] [--workers W] [--executor {local,dask}] [--scheduler ADDRESS]
+    icl-theory verify [ID-or-glob ...] [--samples N | --precision {default,high}] [--max-minutes M] [--seed S]
+                      [--workers W] [--executor {local,dask}] [--scheduler ADDRESS] [--json] [--out DIR] [--resume]
+    icl-theory report --out DIR [ID-or-glob ...] [--no-figures] [verify's run options]
 
 Exit status: 0 when every check passes (prediction passes, negative control rejected), 1 when any does not,
 2 for bad input (unknown id, bad option), with a one-line message and no traceback.
@@ -18,9 +19,10 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from icl_errors import InputError
+from icl_theory import report as report_cli
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +37,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
@@ -82,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--samples", type=_positive_int, help="Monte Carlo draws (prompts) per estimate (default: the "
                         "record's own, or sized from its exact variance)")
     verify.add_argument("--seed", type=_seed, default=0, help="root of every random stream")
+    verify.add_argument("--precision", choices=("default", "high"), default="default", help="high: 100× the "
+                        "draws of every Monte Carlo check, a 10× finer resolution (ignored where --samples is given)")
+    verify.add_argument("--max-minutes", type=_positive_float, default=30.0, help="refuse, before starting, a run "
+                        "with more draws than the records declare (--samples, --precision high) that a short pilot "
+                        "projects to take longer than this")
     verify.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_executor_options(verify)
     verify.add_argument("--alpha", type=float, default=1e-4, help="significance level of each check")
@@ -90,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--timings", action="store_true", help="with --json: include each check's run time")
     verify.add_argument("--out", help="directory for one JSON result per check, written atomically")
     verify.add_argument("--resume", action="store_true", help="with --out: reuse results already written there")
+    report_cli.add_parser(commands)   # after verify: it shares verify's run options
     return parser
 
 
@@ -150,8 +168,8 @@ def _cmd_show(record_id: str, latex_only: bool) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from derivations import registry
     from verify.executors import make_executor
-    from verify.runner import CheckReport, run_check
-    from verify.store import ResultStore, check_key
+    from verify.runner import planned_samples
+    from verify.store import ResultStore, stored_or_run
 
     if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR (where earlier results were written)")
@@ -160,17 +178,17 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     records = registry.select(args.ids)
     store = ResultStore(args.out) if args.out is not None else None
     executor = make_executor(args.workers, args.executor, args.scheduler)
-    reports = []
+    samples = {record.id: planned_samples(record, args.samples, args.precision, args.alpha) for record in records}
     progress = not args.quiet and sys.stderr.isatty()
+    _refuse_long_runs(records, samples, args)
+    reports = []
     for position, record in enumerate(records, 1):
+        show = _progress_line(position, len(records), record.id)
         if progress:
-            print(f"\r\033[Kcheck {position} of {len(records)}: {record.id} …", end="", file=sys.stderr, flush=True)
-        key = check_key(record, seed=args.seed, samples=args.samples, alpha=args.alpha)
-        stored = store.load(key) if (store and args.resume) else None
-        report = CheckReport.from_dict(stored) if stored else run_check(
-            record, samples=args.samples, seed=args.seed, executor=executor, alpha=args.alpha)
-        if store and not stored:
-            store.save(key, report.to_dict())
+            show()
+        report = stored_or_run(record, store, resume=args.resume, seed=args.seed, samples=args.samples,
+                               alpha=args.alpha, precision=args.precision, executor=executor,
+                               progress=show if progress else None)
         reports.append(report)
         if progress and not args.json:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -188,6 +206,33 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         passed = sum(r.passed for r in reports)
         print(f"{passed} of {len(reports)} checks passed with their negative controls rejected (seed {args.seed})")
     return 0 if all(r.passed for r in reports) else 1
+
+
+def _progress_line(position: int, count: int, record_id: str) -> Callable[..., None]:
+    """The progress line of one check on stderr: 'check 3 of 58: ID prediction ########............'."""
+    def show(phase: str = "", done: int = 0, total: int = 1) -> None:
+        filled = 20 * done // total
+        bar = f" {phase} " + "#" * filled + "." * (20 - filled) if phase else " …"
+        print(f"\r\033[Kcheck {position} of {count}: {record_id}{bar}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _refuse_long_runs(records: list, samples: dict, args: argparse.Namespace) -> None:
+    """With more draws than the records declare, project the run's time from a short pilot per check and refuse it
+    (InputError, before anything runs) when it is over --max-minutes."""
+    from verify.budget import project, refuse_over_budget
+    from verify.runner import planned_samples
+
+    if args.samples is None and args.precision == "default":
+        return
+    if not args.quiet and sys.stderr.isatty():
+        print("\r\033[Kprojecting the run time (a short pilot per check) …", end="", file=sys.stderr, flush=True)
+    projections = [project(record, samples[record.id], args.workers, args.seed) for record in records
+                   if samples[record.id] is not None and samples[record.id] > planned_samples(record, alpha=args.alpha)]
+    total = refuse_over_budget(projections, args.max_minutes, args.workers)
+    if not args.quiet and sys.stderr.isatty():
+        print(f"\r\033[Kprojected run time: about {total / 60:.1f} min on {args.workers} worker(s)", file=sys.stderr)
 
 
 def _cmd_latex(args: argparse.Namespace) -> int:
@@ -243,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_figures(args)
         if args.command == "latex":
             return _cmd_latex(args)
+        if args.command == "report":
+            return report_cli.command(args)
         return _cmd_verify(args)
     except InputError as error:
         print(f"icl-theory: error: {error}", file=sys.stderr)

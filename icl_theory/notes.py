@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from derivations.registry import MonteCarloCheck, Record
+from derivations.registry import DeterministicCheck, MonteCarloCheck, Record
+from icl_theory.figures import illustrated_results
 from verify.quantity import describe
 
 
 def page(record: Record) -> str:
-    """The Markdown page of one record: statement, source, assumptions, derivation trail, verification, command."""
+    """The Markdown page of one record, in teaching order: statement, setup link, proof sketch, what it uses, how it
+    is checked (the check's setting), its figure, the command that reproduces it, and how it is computed."""
     check = record.check
     lines = [f"# `{record.id}`: {record.title}", "",
              f"*{record.kind.capitalize()}* from {record.source}."]
@@ -21,24 +24,57 @@ def page(record: Record) -> str:
               f"`evaluate({', '.join(p.name for p in record.parameters)})` gives {record.evaluate_returns}.", "",
               "## Assumptions", ""]
     lines += [f"- {a}" for a in record.assumptions]
-    lines += ["", f"Convention: {record.convention.describe()}.", "", "## Derivation trail", "", record.derivation, "",
-              "## How it is verified", ""]
-    if isinstance(check, MonteCarloCheck):
-        size = (f"{check.samples:,} prompts by default" if check.variance is None else
-                "as many prompts as the exact variance of one value says are needed for z*·SE ≤ 0.8 × tolerance")
-        lines.append(f"Monte Carlo on the simulated LSA layer (`verify/`, which never imports the formula): quantity "
-                     f"`{type(check.quantity).__name__}` ({type(check.quantity).__module__.replace('.', '/')}.py), {size}, in 40 batches (standard error by batch "
-                     f"means). Verdict at level α = 1e-4 with Bonferroni over components; a pass needs the resolution "
-                     f"z*·SE below the tolerance {check.tolerance}.")
-    else:
-        lines.append(f"Deterministic: the simulator's rollout (`{describe(check.quantity)}`, real embedding and full V, W) on "
-                     f"{check.instances} random instances must equal the derived "
-                     f"formula to a relative {check.rtol:.0e}.")
+    lines += ["", f"Convention: {record.convention.describe()}.", "",
+              "The symbols (d, n, m, k, Λ, Σ, S, Γ, Hard(Λ), …) are defined once in [the setup](README.md#the-setup-once).",
+              ""]
+    if record.proof:
+        lines += ["## Proof sketch", "", record.proof, ""]
+    if record.uses:
+        from derivations import registry
+
+        lines += ["## Uses", ""]
+        lines += [f"- [`{used}`]({page_name(registry.get(used))}): {registry.get(used).title}" for used in record.uses]
+        lines.append("")
+    lines += ["## How it is checked", ""] + check_setting(check)
     lines += ["", f"Negative control (must be rejected by the same check): {check.control.description}.", ""]
     if record.errata:
         lines += ["## Errata", ""] + [f"- {e}" for e in record.errata] + [""]
-    lines += ["## Reproduce", "", "```", f"icl-theory show {record.id}", f"icl-theory verify {record.id}", "```", ""]
+    figures = [name for name, ids in illustrated_results().items() if record.id in ids]
+    if figures:
+        lines += ["## Figure", ""]
+        lines += [f"`icl-theory figures {name} --out figures/` draws it (its data as CSV/JSON and a PNG)."
+                  for name in figures]
+        lines.append("")
+    lines += ["## Reproduce", "", "```", f"icl-theory show {record.id}", f"icl-theory verify {record.id}", "```", "",
+              "## How it is computed", "", record.derivation, ""]
     return "\n".join(lines)
+
+
+SETTING_WIDTH = 160   # a field of the check's setting longer than this is cut (the full value: `icl-theory show`)
+
+
+def check_setting(check: MonteCarloCheck | DeterministicCheck) -> list[str]:
+    """The check's parameters as a short list: what is simulated, its setting (the quantity's fields), the sample
+    size and the tolerance (Monte Carlo) or the instances and relative bound (deterministic)."""
+    quantity = check.quantity
+    kind = type(quantity)
+    lines = [f"- simulated quantity: `{kind.__name__}` ({kind.__module__.replace('.', '/')}.py); `verify/` never "
+             f"imports the formula"]
+    for item in dataclasses.fields(quantity):
+        value = " ".join(describe(getattr(quantity, item.name)).split())
+        if len(value) > SETTING_WIDTH:
+            value = value[:SETTING_WIDTH - 1] + "…"
+        lines.append(f"  - `{item.name}` = `{value}`")
+    if isinstance(check, MonteCarloCheck):
+        size = (f"{check.samples:,} prompts by default" if check.variance is None else
+                "as many prompts as the exact variance of one value says are needed for z*·SE ≤ 0.8 × tolerance")
+        lines += [f"- samples: {size}, in 40 batches (standard error by batch means)",
+                  f"- tolerance: {check.tolerance} (a pass needs the resolution z*·SE below it; level α = 1e-4, "
+                  f"Bonferroni over components)"]
+    else:
+        lines += [f"- instances: {check.instances} random instances, no sampling error",
+                  f"- tolerance: relative {check.rtol:.0e} between the simulator's rollout and the derived formula"]
+    return lines
 
 
 PAPERS = {"base": "Results both papers build on (Huang–Wang–Lee 2025, Zhang–Frei–Bartlett 2024)",
@@ -64,9 +100,25 @@ output column: ŵ_{i+1} = ŵ_i + Ṽ S (W̃ ŵ_i − w*), S = X Xᵀ/n (`base:ls
 **Post-training** (2603.01293). SFT on B prompts from N(0, A) with teacher-forced targets w_i = (1 − (1 − η)^i) w*,
 or outcome supervision on the k-step rollout's final answer; the post-test covariance is Σ = Σ₀ + Δ.
 
-**Symbols.** d dimension; n training prompt length; m test prompt length; k CoT steps; Λ (or Σ₀) training covariance;
-Σ test covariance; Γ the regularised covariance above; Hard(Λ) = tr Λ/λ_min(Λ); B post-training prompts; η the SFT
-rate; ρ(M) a spectral radius.
+**Symbols** (one name each; every page uses these).
+
+| symbol | meaning |
+|---|---|
+| d | dimension of the features x and of the task vector |
+| n | length (number of examples) of a training prompt; m the length of a test prompt |
+| w* | the task vector, w* ~ N(0, I_d) (2510.03605 writes w) |
+| X, S | the prompt's examples as columns, and its **sample covariance** S = X Xᵀ/n (S_m for m test examples, S_ℓ for task ℓ; 2603.01293 writes Σ̂ in Lemma A.1) |
+| ŵ_k | the estimate of w* after k chain-of-thought steps, ŵ_0 = 0; k the number of steps |
+| Ṽ, W̃ | the free blocks V[w, x] and W[x, w] of the layer (W̃ = I unless a page says otherwise) |
+| Λ | the training (pretraining) covariance of x; 2603.01293 writes Σ₀ |
+| Σ | the test covariance of x (Σ = Λ unless a page says otherwise; Σ = Σ₀ + Δ after a shift Δ) |
+| Γ | the regularised covariance Γ = (1 + 1/n)Λ + tr(Λ)/n · I of `base:gamma-star` (Γ₀ when it is built from Σ₀) |
+| Hard(Λ) | task hardness tr Λ / λ_min(Λ) (`tts:def-hardness`); λ_min the smallest and λ_j the j-th eigenvalue |
+| E‖ŵ_k − w*‖² | the test error: expectation over w*, the test prompt and (m < ∞) S; lim_{m→∞} puts S = Σ |
+| ‖M‖_F, tr, ρ(M) | Frobenius norm, trace, spectral radius (the largest absolute eigenvalue) |
+| π, L | probabilities of a mixture of L training tasks (Λ_ℓ, n_ℓ); Ṽ(π) the layer trained on it |
+| A, B, η | SFT: B prompts with x ~ N(0, A), teacher-forced targets w_i = (1 − (1 − η)^i) w*; c_k = Σ_{i≤k}(1 − η)^{2i} |
+| β, γ, μ₁ | proportional limit (App. B of 2603.01293): B = βd, n = d/γ, a fraction μ₁ of the directions shifted |
 
 **How a result is checked.** Every page below states the result, derives it (derivations/), and checks it against a
 simulation of the layer itself (verify/, which never imports a formula): a Monte Carlo estimate ± its standard error
@@ -89,9 +141,39 @@ def index_page(records: list[Record]) -> str:
         lines.append("")
     others = [r for r in records if r.id.partition(":")[0] not in PAPERS]
     if others:
-        lines += ["## Anchors of the field", ""]
+        lines += ["## Anchors of the field", "",
+                  "Each in its own paper's convention; [conventions](conventions.md) maps every one onto this "
+                  "toolkit's.", ""]
         lines += [f"- [`{r.id}`]({page_name(r)}) ({r.kind}): {r.title}" for r in others]
         lines.append("")
+    return "\n".join(lines)
+
+
+def conventions_page(records: list[Record]) -> str:
+    """notes/conventions.md: every convention the registry uses, side by side, and how each maps onto the toolkit's
+    own (Convention.mapping), with the results that declare it."""
+    conventions = {}
+    for record in records:
+        conventions.setdefault(record.convention.name, (record.convention, []))[1].append(record)
+    lines = ["# Conventions: how each paper's setup maps onto this toolkit's", "",
+             "Generated by `icl-theory notes` from the registry; do not edit by hand. Papers differ in the covariate "
+             "law, the task prior, label noise, the attention scale, the sign of the output and whether the model "
+             "predicts the label y or the task w*. Every result declares one convention; this page sets them side "
+             "by side and says, for each, how its quantities read in the toolkit's own convention (the first row, "
+             "[the setup](README.md#the-setup-once)).", "",
+             "| convention | covariates x | task | noise | attention scale | output | predicts |",
+             "|---|---|---|---|---|---|---|"]
+    for convention, _ in conventions.values():
+        cells = (convention.name, convention.covariates, convention.task_prior, convention.noise,
+                 convention.attention_scale, "+ entry" if convention.output_sign == 1 else "− entry",
+                 convention.target)
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    for convention, chosen in conventions.values():
+        lines += [f"## {convention.name}", ""]
+        lines += [f"**Map onto the toolkit's convention.** {convention.mapping}", ""] if convention.mapping else \
+                 ["The toolkit's own convention.", ""]
+        lines += [f"- [`{r.id}`]({page_name(r)}): {r.title}" for r in chosen] + [""]
     return "\n".join(lines)
 
 
@@ -106,7 +188,9 @@ def write_notes(directory: str | Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     index = directory / "README.md"
     index.write_text(index_page(list(registry.records())), encoding="utf-8")
-    written = [index]
+    conventions = directory / "conventions.md"
+    conventions.write_text(conventions_page(list(registry.records())), encoding="utf-8")
+    written = [index, conventions]
     for name, make_page in registry.teaching_pages().items():   # pages a records module writes (NOTES_PAGES)
         (directory / name).write_text(make_page(), encoding="utf-8")
         written.append(directory / name)

@@ -40,3 +40,15 @@ def test_the_index_starts_with_the_setup_and_links_every_page():
     assert text.index("## The setup, once") < text.index("## Results both papers build on")
     for record in registry.records():
         assert f"]({page_name(record)})" in text
+
+
+def test_every_convention_says_how_it_maps_onto_the_toolkits_and_the_page_is_current():
+    from derivations.convention import JAVANMARD
+    from icl_theory.notes import conventions_page
+
+    for record in registry.records():
+        assert record.convention == JAVANMARD or record.convention.mapping.strip(), record.id
+    text = (NOTES / "conventions.md").read_text(encoding="utf-8")
+    assert text == conventions_page(list(registry.records())), "notes/conventions.md is stale: run `icl-theory notes`"
+    for family in ("zfb:", "ahn:", "mahankali:", "wu:", "hwl:", "lu:", "tp:"):
+        assert f"[`{family}" in text, family

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from icl_theory.figures import figures
-from icl_theory.figures.test_time import (overthinking_figure, scaling_law_figure, simulate_curves,
+from icl_theory.figures.test_time import (FINITE_K, overthinking_figure, scaling_law_figure, simulate_curves,
                                           training_convergence_figure)
 from derivations.settings import ISOTROPIC, TRAINING
 
@@ -29,6 +29,13 @@ def test_scaling_law_figure_data(tmp_path):
     assert exact[10, 2] < exact[30, 1]
     for r in rows:  # exact-covariance prompts reproduce the m → ∞ curve (only w is random: 400 prompts suffice)
         assert abs(float(r["sim_exact_cov_mean"]) - float(r["exact_limit_float"])) < 5 * float(r["sim_exact_cov_se"]) + 1e-12
+    finite = [r for r in rows if r["exact_m500_float"]]   # Gaussian m = 500 prompts follow the exact finite-m curve,
+    assert len(finite) == 3 * FINITE_K                    # and the m → ∞ line would reject them (n = 30, k ≥ 2)
+    for r in finite:
+        z_finite, z_limit = ((float(r["sim_gaussian_m500_mean"]) - float(r[column])) / float(r["sim_gaussian_m500_se"])
+                             for column in ("exact_m500_float", "exact_limit_float"))
+        assert abs(z_finite) < 4
+        assert z_limit > 5 or not (r["n"] == "30" and int(r["k"]) >= 2)
     n_star = json.loads(paths[1].read_text())["n_star"]
     for curve in n_star.values():
         assert all(a >= b for a, b in zip(curve, curve[1:]))

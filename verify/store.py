@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from icl_errors import InputError
+from verify.executors import Executor
 from verify.quantity import describe
+from verify.runner import CheckReport, Progress, planned_samples, run_check
 
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -44,6 +46,24 @@ def check_key(record: Any, *, seed: int, samples: int | None, alpha: float) -> s
     declaration = f"{describe(check.quantity)}|{getattr(check, 'tolerance', None)}|{check.control.description}"
     declared = hashlib.sha256(declaration.encode()).hexdigest()[:16]
     return f"{record.id}|seed={seed}|samples={samples}|alpha={alpha}|check={declared}|code={code_version()}"
+
+
+def stored_or_run(record: Any, store: ResultStore | None, *, resume: bool, seed: int, samples: int | None,
+                  alpha: float, precision: str = "default", executor: Executor | None = None,
+                  progress: Progress | None = None) -> CheckReport:
+    """The check's report read back from ``store`` (with ``resume``, when a result of this key is there), else run
+    now (verify.runner.run_check) and saved to ``store`` (when there is one). The key names the draws only when
+    they differ from the record's own (``samples`` given, or a higher ``precision``), as ``icl-theory verify`` does."""
+    planned = planned_samples(record, samples, precision, alpha)
+    explicit = None if planned is None or (samples is None and precision == "default") else planned
+    key = check_key(record, seed=seed, samples=explicit, alpha=alpha)
+    stored = store.load(key) if (store and resume) else None
+    if stored:
+        return CheckReport.from_dict(stored)
+    report = run_check(record, samples=explicit, seed=seed, executor=executor, alpha=alpha, progress=progress)
+    if store:
+        store.save(key, report.to_dict())
+    return report
 
 
 def writable_directory(directory: str | os.PathLike, option: str = "--out") -> Path:
@@ -87,22 +107,28 @@ class ResultStore:
             return None
 
     def save(self, key: str, report: dict[str, Any]) -> Path:
-        path = self._path(key)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=TEMPORARY_PREFIX, suffix=".json")
+        return write_atomically(self._path(key), json.dumps({"key": key, "report": report}, indent=2))
+
+
+def write_atomically(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8) to ``path`` atomically: a temporary file in the same directory, fsync, rename
+    over the target, fsync of the directory; mode 0644. A reader sees the old file or the new one, never a part."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        directory = os.open(path.parent, os.O_RDONLY)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"key": key, "report": report}, fh, indent=2)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-            directory = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

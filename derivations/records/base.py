@@ -15,7 +15,7 @@ from verify.quantities import CotWeightError, RandomCotRollout, SampleCovariance
 d, n = sp.symbols("d n", positive=True, integer=True)
 Sigma = sp.MatrixSymbol(r"\Sigma", d, d)
 B = sp.MatrixSymbol("B", d, d)
-S_hat = sp.MatrixSymbol(r"\hat{\Sigma}", d, d)
+S_hat = sp.MatrixSymbol("S", d, d)   # the sample covariance XXᵀ/n (one name across the house)
 V_tilde = sp.MatrixSymbol(r"\tilde{V}", d, d)
 Gamma = RegularisedCovariance(Sigma, n)
 half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
@@ -57,6 +57,14 @@ lsa_cot_step = Record(
                 Parameter("w_hat", "current estimate ŵ_i", symbol=lsa.w_hat)),
     statement=lambda: Equation(sp.MatrixSymbol(r"\hat{w}_{i+1}", lsa.d, 1), lsa.derive_cot_step().w_next),
     evaluator=_cot_step_evaluate,
+    proof=(
+        "Write Z_i with row blocks (x, y, w, 1): the example columns (x_j; y_j; 0; 0), the earlier CoT columns, "
+        "and the last column (0; 0; ŵ_i; 1). With the sparse V the w-row of VZ is Ṽ times the x-row, which is X "
+        "on the example columns and 0 elsewhere. The entries of ZᵀWZ that pair an example column j with the last "
+        "column are x_jᵀW̃ŵ_i − y_j (the −1 is W[y, 1]), and y_j = x_jᵀw*, so this column of ZᵀWZ is Xᵀ(W̃ŵ_i − "
+        "w*). Multiplying, the w entry of the new last column is ŵ_i + ṼXXᵀ(W̃ŵ_i − w*)/n = ŵ_i + ṼS(W̃ŵ_i − w*), "
+        "while its x and y entries stay 0 and its last entry 1. The appended column has the same form, so the "
+        "step repeats."),
     derivation=("derivations.lsa.derive_cot_step builds Z_i (row blocks d,1,d,1; column blocks n, i, 1) and the sparse "
                 "V, W as SymPy BlockMatrix objects with symbolic d, n, i, multiplies f(Z) = Z + VZ(ZᵀWZ)/n with "
                 "block_collapse, reads the last column block by block (x and y blocks 0, last entry 1) and rewrites "
@@ -96,6 +104,11 @@ wishart_second_moment = Record(
                 Parameter("n", "number of samples", symbol=n)),
     statement=lambda: Equation(Expectation(S_hat * B * S_hat, S_hat, Sigma, n), moments.expected_SBS(B, Sigma, n)),
     evaluator=_sbs_evaluate,
+    proof=(
+        "Write S = (1/n)Σ_a x_a x_aᵀ with independent x_a ~ N(0, Σ), so E[SBS] = (1/n²)Σ_{a,b} E[x_a x_aᵀ B x_b "
+        "x_bᵀ]. The n(n − 1) terms with a ≠ b factor into E[x xᵀ] B E[x xᵀ] = ΣBΣ. For the n terms with a = b, "
+        "Isserlis' (Wick's) theorem splits E[x xᵀ B x xᵀ] over the three pairings of the four Gaussian factors: "
+        "ΣBΣ + ΣBᵀΣ + tr(BΣ)Σ. Adding up, ((n(n − 1) + n)/n²)ΣBΣ + (ΣBᵀΣ + tr(BΣ)Σ)/n, which is the statement."),
     derivation=("derivations.moments.expected_chain: Wick's theorem over the 3 pairings of the four slots of S·B·S; "
                 "a pairing that links the two S factors costs a factor 1/n. The pairing within each factor gives "
                 "ΣBΣ, the crossed one ΣBᵀΣ/n (a walk backwards through B transposes it) and the one closing a loop "
@@ -137,6 +150,13 @@ gamma_star = Record(
     statement=lambda: [Equation(Gamma, pretraining.gamma_closed_form(Sigma, n)),
                        Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False))],
     evaluator=lambda Sigma, n: pretraining.gamma_star(Sigma, n),
+    proof=(
+        "At ŵ_0 = 0 one step gives ŵ_1 = −ṼSw* (the CoT step with W̃ = I), so ŵ_1 − w* = −(I + ṼS)w*. Averaging "
+        "over w* ~ N(0, I_d), the loss is L(Ṽ) = ½E‖I + ṼS‖²_F = ½[d + 2tr(ṼΣ) + tr(ṼE[S²]Ṽᵀ)]. By the Wishart "
+        "second moment with B = I, E[S²] = (1 + 1/n)Σ² + tr(Σ)Σ/n = ΓΣ, which is positive definite. So L is a "
+        "strictly convex quadratic in Ṽ with gradient Σ + ṼE[S²]; it vanishes only at Ṽ* = −Σ(ΓΣ)⁻¹ = −Γ⁻¹ (Γ is "
+        "a polynomial in Σ, so they commute), the global minimum."),
+    uses=("base:lsa-cot-step", "base:wishart-second-moment"),
     derivation=("The one-step error operator −(I + ṼS) comes from the derived CoT step at ŵ_0 = 0; "
                 "derivations.pretraining.pretraining_loss integrates S out with the Wick engine; its gradient in the d² "
                 "entries of Ṽ is solved as a linear system (sympy.solve) and Γ := −(Ṽ*)⁻¹. The tests prove "
@@ -172,6 +192,11 @@ pretraining_min_error = Record(
     statement=lambda: Equation(Minimum(ExpectedSquaredError(V_tilde, Sigma, n, 1), V_tilde),
                                d - sp.Trace(sp.MatMul(sp.Inverse(Gamma), Sigma, evaluate=False))),
     evaluator=lambda Sigma, n: pretraining.minimal_error(Sigma, n),
+    proof=(
+        "The one-step error is 2L(Ṽ) = d + 2tr(ṼΣ) + tr(ṼE[S²]Ṽᵀ) with E[S²] = ΓΣ (base:gamma-star). At Ṽ* = −Γ⁻¹ "
+        "the middle term is −2tr(Γ⁻¹Σ) and the last is tr(Γ⁻¹ΓΣΓ⁻¹) = tr(Γ⁻¹Σ). The sum is d − tr(Γ⁻¹Σ), and "
+        "since the loss is a convex quadratic this stationary value is its minimum."),
+    uses=("base:gamma-star",),
     derivation=("The derived one-step error evaluated at the solved stationary point Ṽ* (exact rational for rational "
                 "Σ); the tests confirm it equals d − tr(Γ⁻¹Σ), e.g. 376/637 at Σ = diag(1, 1/2, 1/4), n = 20."),
     check=MonteCarloCheck(
@@ -218,6 +243,12 @@ no_cot_isotropic_error = Record(
     parameters=(Parameter("d", "dimension", symbol=d), Parameter("n", "prompt length", symbol=n)),
     statement=_isotropic_statement,
     evaluator=_isotropic_value,
+    proof=(
+        "For Σ = I_d the regularised covariance is Γ = (1 + 1/n + d/n)I = ((n + d + 1)/n)I. The minimal error d − "
+        "tr(Γ⁻¹Σ) of base:pretraining-min-error is then d − dn/(n + d + 1) = d(d + 1)/(n + d + 1). Directly: by "
+        "rotation invariance the optimum is Ṽ = −cI, the error is d − 2cd + c²d(n + d + 1)/n, minimised at c = "
+        "n/(n + d + 1)."),
+    uses=("base:pretraining-min-error", "base:gamma-star"),
     derivation=("With Σ = I_d symbolic in d and Ṽ = −cI (rotation invariance), the Wick engine gives the error "
                 "d − 2cd + c²d(n + d + 1)/n; its stationary point is c* = n/(n + d + 1) (Mahankali et al.) and the "
                 "minimum d(d + 1)/(n + d + 1) (Huang–Wang–Lee)."),

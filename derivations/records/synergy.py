@@ -17,7 +17,7 @@ d, n = sp.symbols("d n", positive=True, integer=True)
 Sigma = sp.MatrixSymbol(r"\Sigma", d, d)
 A = sp.MatrixSymbol("A", d, d)
 V = sp.MatrixSymbol(r"\tilde{V}", d, d)
-S_hat = sp.MatrixSymbol(r"\hat{\Sigma}", d, d)
+S_hat = sp.MatrixSymbol("S", d, d)   # the sample covariance XXᵀ/n (the paper's Σ̂)
 I = sp.Identity(d)
 R = sp.Rational
 
@@ -59,6 +59,13 @@ lemma_a1 = Record(
     statement=lambda: Equation(Expectation(FrobeniusNormSquared(I + A * S_hat), S_hat, Sigma, n),
                                post_test_statement(A)),
     evaluator=_lemma_a1,
+    proof=(
+        "Expand the square (S is symmetric): ‖I + AS‖²_F = tr((I + AS)(I + SAᵀ)) = d + 2tr(AS) + tr(AS²Aᵀ). "
+        "Take expectations: E[S] = Σ, and the Wishart second moment with B = I gives E[S²] = (1 + 1/n)Σ² + "
+        "tr(Σ)Σ/n. So E‖I + AS‖²_F = d + 2tr(AΣ) + tr(AΣ²Aᵀ) + (tr(AΣ²Aᵀ) + tr(AΣAᵀ)tr Σ)/n, and the first three "
+        "terms are ‖I + AΣ‖²_F. (The printed proof's coefficient 2 on the tr Σ term, and its sign of tr(AΣ), are "
+        "typos.)"),
+    uses=("base:wishart-second-moment",),
     derivation=("SPoly (I + AS)(I + AS)ᵀ, expectation by the Wick engine: d + 2tr(AΣ) + tr(A E[S²] Aᵀ) with "
                 "E[S²] = (1 + 1/n)Σ² + tr(Σ)Σ/n. The tests prove it equal to the statement for a general symbolic "
                 "2×2 A and Σ, and unequal to the proof's coefficient-2 line."),
@@ -104,6 +111,11 @@ prop_51 = Record(
                 Parameter("n", "test prompt length", symbol=n)),
     statement=lambda: Equation(ExpectedSquaredError(V, Sigma, n, 1), post_test_statement(V)),
     evaluator=_prop_51,
+    proof=(
+        "With ŵ_0 = 0 and W̃ = I one CoT step gives ŵ_1 = −ṼSw* (base:lsa-cot-step), so ŵ_1 − w* = −(I + ṼS)w*. "
+        "Averaging over w* ~ N(0, I_d) turns the squared norm into E‖I + ṼS‖²_F, with S the sample covariance of "
+        "the n examples from N(0, Σ). Lemma A.1 with A = Ṽ evaluates this expectation, which is the statement."),
+    uses=("base:lsa-cot-step", "synergy:lem-A.1"),
     derivation=("The one-step error of the LSA from the derived recursion (ŵ − w* = −(I + ṼS)w*), integrated by "
                 "the Wick engine; identical to Lemma A.1 with A = Ṽ (a property test checks this)."),
     check=MonteCarloCheck(

@@ -184,6 +184,20 @@ theorem_b1 = Record(
     parameters=PARAMETERS,
     statement=theorem_b1_statement,
     evaluator=_limit,
+    proof=(
+        "Write Φ = M + E with M = AΩ and E = [(S_τ − A)w*_τ]_τ, and Π = MM†. To first order in E the minimiser of "
+        "synergy:thm-4.1 is V_S + V_N with V_S = −ηΩM† − Γ₀⁻¹(I − Π) = −Γ₀⁻¹ + D_preΠ (ΩM† = A⁻¹Π, D_pre = Γ₀⁻¹ − "
+        "ηA⁻¹) and V_N = −V_SEM†. Given Ω the columns of E are independent and centred, with covariance (AwwᵀA + "
+        "(wᵀAw)A)/n (base:wishart-second-moment), γΣ_A on average over w*. In the post-test error of synergy:prop-5.1 "
+        "the terms linear in E vanish in mean and the error splits into Bias = (1/d)‖D₁ + D_preΠΣ‖²_F, γT_inv T_var "
+        "from (1/d)‖V_NΣ‖²_F, and the 1/n terms γΣ̄T_var,Σ and γ²Σ̄T_inv,Σ T_var.\n\n"
+        "Every matrix except Π is a block scalar, so each term is a quadratic form in Π fixed by the block traces w_k "
+        "of Π, the cross trace T₁₂ = lim (1/d)tr(Π₁₂Π₂₁) and T_inv = lim tr(Σ²(MMᵀ)†). These follow from the "
+        "Silverstein equation of the Gram matrix AΩΩᵀA/d (Lemmas C.1–C.2), whose value at z = 0 is the q-equation. "
+        "Since Π is an orthogonal projection, Σ_lΠ_klΠ_lk = Π_kk, so (1/d)tr(Π_kkΠ_kk) → μ_kw_k − T₁₂. This gives the "
+        "printed Bias, but the cross-terms −T₁₂(δ̃₁² − δ̃₂²)(s₁ − s₂) in T_var and −T₁₂(δ̃₁² − δ̃₂²)(Σ₁ − Σ₂) in "
+        "T_var,Σ, not the printed ones (erratum; they agree for β > 1, where Π = I and T₁₂ = 0)."),
+    uses=("synergy:thm-4.1", "synergy:prop-5.1", "base:wishart-second-moment", "base:gamma-star"),
     derivation=("derivations.sft_asymptotics.sft_limit: Err(V_S + V_N) splits into Bias = lim‖D₁ + D_preΠΣ‖²/d, "
                 "γT_inv T_var, γΣ̄T_var,Σ and γ²Σ̄T_inv,Σ T_var (E has independent centred columns of covariance "
                 "γΣ_A given Ω). With V_S = −Γ₀⁻¹ + D_preΠ (Π = MM† a projection), every (1/d)-trace is the block "
@@ -266,6 +280,19 @@ proposition_b2 = Record(
     parameters=PARAMETERS,
     statement=proposition_b2_statement,
     evaluator=_large_beta,
+    proof=(
+        "Read off the two branches of synergy:thm-B.1. (i) For β > 1 the Gram matrix is invertible: Π = I, w_k = 1, "
+        "T₁₂ = 0, so Bias, T_var and T_var,Σ do not depend on β, while the Silverstein equation at z = 0 gives (MMᵀ)† "
+        "≈ ((β − 1)A²)⁻¹, T_inv = Σ_kμ_kΣ_k²/((β − 1)a_k²) and T_inv,Σ alike. Hence F = C₁ + C₂/(β − 1) with C₂ > 0: "
+        "F decreases strictly to the floor C₁ = Σ_kμ_k(α_k + δ_k)² + γΣ̄Σ_kμ_kΣ_k(g_k + δ̃_k)² and blows up as β → "
+        "1⁺; as β → 1⁻, q → ∞ and T_inv → ∞ as well.\n\n"
+        "(ii) At β = 0, q = 0: w_k = T₁₂ = T_inv = 0, leaving Σ_kμ_kα_k² + γΣ̄Σ_kμ_kΣ_kg_k², the error of the "
+        "pretrained −Γ₀⁻¹. (iii) β(q) increases from 0, so F′(0⁺) = (dF/dq)/(dβ/dq) at q = 0, with w_k ≈ a_k²q. As r "
+        "→ 0 the range-Δ block gives −α₁² (there δ₁ = −α₁: a covered direction loses its pretrained error) and the "
+        "interference block, whose long SFT step η/r is reached at the data rate a₂² = r², gives μ₂/μ₁; the remaining "
+        "terms carry a factor γ, and γ → 0 sends α₁ → −1/ρ. So the slope tends to −1/ρ² + μ₂/μ₁, negative iff μ₁ > "
+        "ρ²/(1 + ρ²); at equality it is 0, so the paper's '≥' must be strict (erratum)."),
+    uses=("synergy:thm-B.1",),
     derivation=("derivations.sft_asymptotics.large_beta_form: the β > 1 branch of (B.10) (Π = I, G† = ((β − 1)A²)⁻¹ "
                 "from the Silverstein equation at z = 0) is affine in x = 1/(β − 1), giving C₁ (the floor F(↑∞)) "
                 "and C₂ > 0. F(0) is the pretrained model's error Err(−Γ₀⁻¹) (pretrained_limit), equal to the "
@@ -308,6 +335,15 @@ claim_first_order = Record(
     parameters=PARAMETERS,
     statement=first_order_statement,
     evaluator=_limit,
+    proof=(
+        "F(β) of synergy:thm-B.1 is computed for V_S + V_N, the expansion of the minimiser Ṽ* of synergy:thm-4.1 to "
+        "first order in E = Φ − AΩ. A column (S_τ − A)w*_τ of E has size √(d/n) = √γ relative to the column Aw*_τ of "
+        "AΩ, so the terms of higher order in E that the expansion drops from Φ† and ΦΦ† are small only when n ≫ d. At "
+        "n ~ d the two solutions differ at order one: at β = 0.4, μ₁ = 0.3, ρ = 0.2, η = 0.5, r = 0.05, γ = 0.5 (F = "
+        "30.27) the simulated Err(V_S + V_N) stays near 30 and Err(Ṽ*) near 7.5 for d = 100 to 400. At γ = 0.02 (n = "
+        "50d) the two are 10.0 and 9.3 against F = 10.13. So F is the limit of the first-order error, and the paper's "
+        "comparison of F with Err(Ṽ*) (Fig. 5) holds only as n/d grows."),
+    uses=("synergy:thm-B.1", "synergy:thm-4.1"),
     derivation=("F(β) is derived for Ṽ = V_S + V_N, the expansion of Ṽ* to first order in E = Φ − AΩ, whose "
                 "columns are O(√(d/n)) relative to those of M = AΩ; the dropped terms are not small unless n ≫ d. "
                 "Simulated at β = 0.4, μ₁ = 0.3, ρ = 0.2, η = 0.5, r = 0.05, γ = 0.5 (F = 30.27): Err(V_S + V_N) = "

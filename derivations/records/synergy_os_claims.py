@@ -108,6 +108,20 @@ claim_latent_capability = Record(
                  sp.Matrix([SpectralRadius(I + outcome.PretrainedInit(S0, n0) * (S0 + Delta))
                             for S0 in (Sigma0_bal, Sigma0_unb)]))],
     evaluator=_latent_capability,
+    proof=(
+        "As in §6–7, a capability is latent when outcome supervision from Ṽ_0 = −Γ₀⁻¹ starts at a transition M₀ = I − "
+        "Γ₀⁻¹Σ with ρ(M₀) < 1 (synergy:claim-os-cases). With Δ = diag(0, 1) and n₀ = 50, the balanced Σ₀ = I gives "
+        "ρ(M₀) = 47/53; Σ₀ = diag(1, 1/10), small where Δ lives, gives 7.87, close to the App. B block value |α₁| = "
+        "(1 − κ)/(ρ + κ) at ρ = 1/10. The curvature at the init differs accordingly (λ_max = 57.8 against 854.6 at n "
+        "= 20, k = 2; synergy:claim-os-sharpness), and each model is trained with the step its own landscape "
+        "tolerates, 1/⌈λ_max⌉. Population gradient descent on the exact loss (synergy:os-population-loss) for 40 "
+        "steps brings the balanced model to a post-test error of 0.280, next to its optimum 0.278, but the unbalanced "
+        "one only to 2.36 (optimum 0.261, start 73.5). The small step forced by the sharp start makes the rest of the "
+        "path crawl: for n → ∞ the k = 2 loss is ½m⁴ per direction (m the transition entry), so m falls like "
+        "t^{−1/2}. The claim thus holds as a statement about progress at a fixed training budget; both runs stay "
+        "finite."),
+    uses=("base:gamma-star", "synergy:claim-os-cases", "synergy:claim-os-sharpness", "synergy:os-population-loss",
+          "synergy:prop-5.1"),
     derivation=(
         "At −Γ₀⁻¹ the population OS transition on Σ = Σ₀ + Δ is M₀ = I − Γ₀⁻¹Σ (outcome.pretrained_transition). "
         "Δ = diag(0, 1), n₀ = 50: balanced Σ₀ = I gives ρ(M₀) = 47/53 = 0.887 < 1; Σ₀ = diag(1, 1/10) (the 0.1-variance "
@@ -174,6 +188,18 @@ claim_os_longer_k_hurts = Record(
                                sp.Matrix(_run_entries(Sigma0 + Delta, outcome.PretrainedInit(Sigma0, n0), n, k, eta,
                                                       T))),
     evaluator=_longer_k,
+    proof=(
+        "Train Ṽ from −Γ₀⁻¹ by gradient descent with one step η for T steps on the k-step OS loss and post-test with "
+        "one step (synergy:prop-5.1); only k changes, and two effects of k compete. The curvature at the init grows "
+        "like k²ρ(M₀)^{2k−2}, faster at finite n (synergy:claim-os-sharpness): with Σ₀ = I, Δ = diag(0, 2) (ρ(M₀) = "
+        "1.83) and η = 1/20, ηλ_max = 0.50, 20.7, 591 for k = 1, 2, 3, so k = 1 converges (Err 0.305) and k ≥ 2 "
+        "diverges within two steps. When ρ(M₀) < 1 and training converges, longer k hurts slightly, because the "
+        "k-step optimum is not the one-step optimum the test needs (Err 0.2627, 0.2642, 0.2702 at ρ = 0.18). But the "
+        "gradient (synergy:os-gradient) scales like kρ^{2k−1}, which grows with k for ρ near 1, so with a small step "
+        "and an unconverged run longer k helps (η = 1/100, ρ = 0.42: 0.311, 0.280, 0.268). The reproduction of Figs "
+        "3f/4f is therefore partial: it holds where the step is large relative to the k-step sharpness or training "
+        "has converged."),
+    uses=("synergy:claim-os-sharpness", "synergy:os-gradient", "synergy:os-population-loss", "synergy:prop-5.1"),
     derivation=(
         "Population GD (os_claims.population_gd) on the exact finite-n OS loss ½E‖(I + ṼŜ)^k‖²_F from −Γ₀⁻¹, then the "
         "one-step post-test error. Check setting Σ₀ = I, Δ = diag(0, 2) (ρ(M₀) = 97/53 = 1.83), n₀ = 50, n = 20, "
@@ -251,6 +277,19 @@ claim_os_data = Record(
                                ExpectedSquaredError(outcome.PretrainedInit(Sigma, n), Sigma, n, 1)
                                + os_claims.FiniteBCoefficient(Sigma, n) / B),
     evaluator=_os_data,
+    proof=(
+        "With k = 1 the OS loss on B prompts is 1/(2B)‖Ω + ṼΦ‖²_F (synergy:prop-6.1), a convex quadratic whose "
+        "least-squares minimiser Ṽ_B = −ΩΦᵀ(ΦΦᵀ)⁻¹ gradient descent reaches. As B → ∞, ΩΦᵀ/B → E[Ŝ] = Σ and ΦΦᵀ/B → "
+        "E[Ŝ²] = ΣΓ_n (base:wishart-second-moment), so Ṽ_B → −Γ_n⁻¹, the pretraining solution on Σ at length n "
+        "(base:gamma-star). With test length n the post-test error is twice the population loss, stationary at "
+        "−Γ_n⁻¹, so the second-order expansion of this M-estimator gives E Err(Ṽ_B) = Err(−Γ_n⁻¹) + c/B + O(B⁻²), c = "
+        "tr(H⁻¹C) > 0 with H the Hessian and C the covariance of one prompt's gradient. Both terms fall with n: for Σ "
+        "= diag(1, 2), Err(−Γ_n⁻¹) = d − tr(Γ_n⁻¹Σ) (base:pretraining-min-error) = 0.486, 0.278, 0.150 and c = 2.22, "
+        "1.21, 0.63 at n = 10, 20, 40. Hence the error falls with B and n, as in Figs 3d, e. With the test length "
+        "held fixed and only n varied, Err(−Γ_n⁻¹) is smallest at n = test length, so the n-trend then holds only "
+        "while c/B dominates."),
+    uses=("synergy:prop-6.1", "base:wishart-second-moment", "base:gamma-star", "base:pretraining-min-error",
+          "synergy:prop-5.1"),
     derivation=(
         "k = 1: L = 1/(2B)‖Ω + ṼΦ‖²_F, an M-estimator of Ṽ_∞ = −Γ_n⁻¹ (the pretraining condition, eq. 3.7, on Σ at "
         "length n). With test length n, Err = 2L_pop, ∇Err(Ṽ_∞) = 0, so E Err(Ṽ_B) = Err(Ṽ_∞) + tr(H⁻¹C)/B + O(B⁻²), "

@@ -25,7 +25,7 @@ V = sp.MatrixSymbol(r"\tilde{V}", d, d)
 W = sp.MatrixSymbol(r"\tilde{W}", d, d)
 S = sp.MatrixSymbol("S", d, d)
 A = sp.MatrixSymbol("A", d, d)
-S_hat = sp.MatrixSymbol(r"\hat{\Sigma}", d, d)
+S_hat = sp.MatrixSymbol("S", d, d)   # the sample covariance XXᵀ/n (one name across the house)
 w_star = sp.MatrixSymbol("w^{*}", d, 1)
 w_0 = sp.MatrixSymbol(r"\hat{w}_{0}", d, 1)
 I = sp.Identity(d)
@@ -97,6 +97,13 @@ prop_61 = Record(
         Equation(sp.Symbol(r"\mathcal{L}_{OS}\big|_{\tilde W = I}"),
                  FrobeniusNormSquared(sp.MatPow(I + V * S, k) * w_star) / 2)],
     evaluator=_prop_61,
+    proof=(
+        "Iterate the CoT step of base:lsa-cot-step, ŵ_{i+1} = (I + ṼSW̃)ŵ_i − ṼSw*. Unrolling k times from ŵ_0 "
+        "gives ŵ_k = (I + ṼSW̃)^k ŵ_0 − Σ_{i<k}(I + ṼSW̃)^i ṼSw* (eq. A.4). With ŵ_0 = 0 the final residual is "
+        "ŵ_k − w* = −(I + Σ_{i<k}(ṼSW̃ + I)^i ṼS)w*, and the outcome-supervised loss is half its squared norm, "
+        "averaged over prompts. At W̃ = I, with M = I + ṼS, the sum telescopes, I + Σ_{i<k}M^i(M − I) = M^k, so "
+        "the residual is −M^k w*."),
+    uses=("base:lsa-cot-step",),
     derivation=("derivations.outcome: the rollout iterates the CoT step read off the block product "
                 "f(Z) = Z + VZ(ZᵀWZ)/n (derivations.lsa.cot_step); rollout_identity(k) proves (A.4), the Prop. 6.1 "
                 "residual −(I + Σ_{i<k}(ṼSW̃ + I)^iṼS)w* and, for W̃ = I, the telescoping I + Σ_{i<k}M^i(M − I) = M^k "
@@ -140,6 +147,12 @@ os_gradient = Record(
                 Parameter("k", "number of CoT steps (integer ≥ 1)", symbol=k)),
     statement=lambda: Equation(sp.Symbol(r"\nabla_{\tilde V}\mathcal{L}_{OS}"), outcome.OSGradientSum(V, S, w_star, k)),
     evaluator=_os_gradient,
+    proof=(
+        "By synergy:prop-6.1 at W̃ = I the loss of one prompt is ½‖M^k w*‖² with M = I + ṼS. A perturbation dṼ "
+        "changes M by dṼS, and the product rule gives d(M^k) = Σ_{j<k} M^j dṼ S M^{k−1−j}. So dL = ⟨M^k w*, "
+        "d(M^k)w*⟩ = Σ_j tr(dṼᵀ (Mᵀ)^j M^k w*w*ᵀ (Mᵀ)^{k−1−j} Sᵀ), and reading off the coefficient of dṼ (S "
+        "symmetric) gives the gradient; the loss over B prompts averages it."),
+    uses=("synergy:prop-6.1",),
     derivation=("derivations.outcome.os_gradient differentiates L_OS(Ṽ, I), built by the derived rollout on a matrix "
                 "of symbols v_ij, entry by entry (SymPy); the tests prove it equal to App. E's formula on random "
                 "rational instances (k = 1..3, d = 2, 3). Chain rule: d(M^k) = Σ_j M^j dṼ S M^{k−1−j}, so "
@@ -186,6 +199,15 @@ os_population_loss = Record(
         Equation(sp.Limit(ExpectedSquaredError(V, A, n, k), n, sp.oo),
                  FrobeniusNormSquared(sp.MatPow(I + V * A, k)))],
     evaluator=_population_error,
+    proof=(
+        "By synergy:prop-6.1 at W̃ = I the outcome residual of a prompt is −(I + ṼŜ)^k w*. With w* ~ N(0, I_d) "
+        "independent of the prompt, E_w‖(I + ṼŜ)^k w*‖² = ‖(I + ṼŜ)^k‖²_F, a polynomial of degree 2k in Ŝ. Write Ŝ = "
+        "XXᵀ/n with the n columns of X i.i.d. N(0, A). Expanding the trace of (I + ṼŜ)^k((I + ṼŜ)^k)ᵀ leaves "
+        "expectations of products of at most 2k copies of Ŝ between fixed matrices; each is a finite sum over "
+        "Gaussian pairings (Isserlis' theorem), a polynomial in 1/n with exact coefficients. For k = 1 this is "
+        "synergy:lem-A.1 with the matrix Ṽ. As n → ∞, Ŝ → A with all its moments, so the loss tends to ‖(I + "
+        "ṼA)^k‖²_F."),
+    uses=("synergy:prop-6.1", "synergy:lem-A.1", "base:wishart-second-moment"),
     derivation=("E_w‖(I + ṼŜ)^k w*‖² = ‖(I + ṼŜ)^k‖²_F, the k-step CoT error with preconditioner −Ṽ "
                 "(lsa.error_operator = −(I + ṼS)^k). derivations.outcome.population_os_error integrates it with the "
                 "exact Wishart engine of derivations.finite_cot (whitening A = LDLᵀ, polynomial powers in "
@@ -247,6 +269,19 @@ claim_os_sharpness = Record(
         Equation(outcome.PopulationOSHessianTop(V, A, n, k) / outcome.PopulationOSHessianTop(V, A, n, 1),
                  k ** 2 * SpectralRadius(I + V * A) ** (2 * k - 2))],
     evaluator=_sharpness,
+    proof=(
+        "Let L_k(Ṽ) = ½E‖M^k w*‖², M = I + ṼŜ (synergy:prop-6.1). Along Ṽ + tU the matrix M moves by tUŜ, so M^k has "
+        "first derivative D_U = Σ_{j<k}M^jUŜM^{k−1−j} (synergy:os-gradient) and the second derivative of L_k is E‖D_U "
+        "w*‖² + E⟨M^k w*, D²_U w*⟩: a Gauss–Newton term plus a residual term. D_U has k terms of size at most "
+        "‖M‖^{k−1}‖U‖‖Ŝ‖, so the Gauss–Newton term is at most k²‖M‖^{2k−2}‖Ŝ‖²‖w*‖², the source of the k²ρ^{2k−2} "
+        "growth of (6.1) when M is normal and ‖M‖ = ρ(M).\n\n"
+        "The law is an order of growth, not an identity. For M = ρI, A = I and n → ∞ the residual term adds k(k − "
+        "1)ρ^{2k−2}, so λ_max = k(2k − 1)ρ^{2k−2}. At the check's Ṽ (ρ(M) = 0.962, n = 20) the exact ratios "
+        "λ_max(H_k)/λ_max(H_1) of the population loss (synergy:os-population-loss) are 3.91, 7.56 for k = 2, 3, "
+        "against k²ρ^{2k−2} = 3.70, 7.70 and 0.93, 0.86 without the factor k². App. E's bound ‖H‖ ≤ "
+        "k²ρ(M)^{2k−2}‖w*‖²‖S‖ fails as printed (erratum): its argument needs ‖M‖ for ρ(M) and ‖S‖² for ‖S‖, and a "
+        "nilpotent M (ρ = 0) at a global minimum has λ_max = 21.8."),
+    uses=("synergy:prop-6.1", "synergy:os-gradient", "synergy:os-population-loss"),
     derivation=("Exact: derivations.outcome.population_os_hessian (second t-coefficients of the exact finite-n "
                 "population loss on lines Ṽ + tU, polarised), λ_max in mpmath. At Ṽ = [[−1/5, 1/5], [1/10, −1/5]], "
                 "A = diag(1, 1/2), n = 20 (ρ(M) = 0.9618): λ_max = 1.1250, 4.3985, 8.5014 for k = 1, 2, 3, growth "
@@ -324,6 +359,17 @@ claim_os_cases = Record(
         SpectralRadius(I + outcome.PretrainedInit(Sigma0_a, n0) * (Sigma0_a + Delta_a)),
         Equation(RegularisedCovariance(Sigma0_a, n0), gamma_closed_form(Sigma0_a, n0))],
     evaluator=_cases,
+    proof=(
+        "At the pretrained Ṽ = −Γ₀⁻¹ (base:gamma-star) the population transition on Σ = Σ₀ + Δ is M₀ = I − Γ₀⁻¹Σ = (I "
+        "− Γ₀⁻¹Σ₀) − Γ₀⁻¹Δ, and the first part is small since Γ₀ ≈ Σ₀ + tr(Σ₀)/n₀·I. So ρ(M₀) ≈ ρ(Γ₀⁻¹Δ): below 1 "
+        "when Σ₀ is large where Δ lives (Case 1: Σ₀ = I, Δ = diag(0, ½), ρ = 0.415) and large when Σ₀ is small there "
+        "(Case 2: Σ₀ = diag(1, 1/10), Δ = diag(0, 1), ρ = 7.87). The curvature grows with ρ(M₀)^{2k−2} "
+        "(synergy:claim-os-sharpness): the exact population Hessian at the init (synergy:os-population-loss, n = 20, "
+        "k = 2) has λ_max = 12.4 in Case 1 and 854.6 in Case 2. Gradient descent with step η is linearly stable only "
+        "where ηλ_max < 2 (§6); η = 1/20 gives 0.62 in Case 1 (the loss decreases) and 42.7 in Case 2 (the iterates "
+        "blow up). This criterion is local, so the claim is decided by training the layer, which agrees. A step small "
+        "enough for Case 2 (below 0.0023) makes Case 1 crawl: the reading of Insight 4."),
+    uses=("base:gamma-star", "synergy:claim-os-sharpness", "synergy:os-population-loss"),
     derivation=("At −Γ₀⁻¹ the population transition is M = I − Γ₀⁻¹Σ (outcome.pretrained_transition): ρ = 0.415 for "
                 "Σ₀ = I, Δ = diag(0, 1/2) (Case 1, Γ₀ large where Δ lives) and ρ = 7.87 for Σ₀ = diag(1, 1/10), "
                 "Δ = diag(0, 1) (Case 2), n₀ = 50. The exact population OS Hessian at the init (n = 20, k = 2) has "

@@ -105,6 +105,17 @@ claim_dilution = Record(
     parameters=LIMIT_PARAMETERS,
     statement=dilution_statement,
     evaluator=_dilution,
+    proof=(
+        "In the minimiser of synergy:thm-4.1 the pretrained part −Γ₀⁻¹(I − ΦΦ†) vanishes once B ≥ d prompts of a "
+        "full-rank A span every direction (ΦΦ† = I). On the interference block the SFT solution then tends to −η/r "
+        "(synergy:prop-4.3 with A = r there), far too long a step for test variance 1, with error (1 − η/r)² per "
+        "direction. In the limit, from the floor and F(0) of synergy:prop-B.2, F(↑∞) − F(0) = Σ_kμ_k[(α_k + δ_k)² − "
+        "α_k²] + γΣ̄Σ_kμ_kΣ_k[(g_k + δ̃_k)² − g_k²] = (η²/r²)μ₂(1 + γΣ̄) + O(1/r) > 0 for small r. The best β then "
+        "lies in (0, 1): F falls at β = 0 (synergy:claim-few-sft-help), is infinite at β = 1 and above F(↑∞) > F(0) "
+        "for β > 1. At (μ₁, ρ, η, r, γ) = (1/2, 1/10, 1/5, 1/100, 1/10): F(0) = 21.0, min F = 7.80 at β ≈ 0.41, F(↑∞) "
+        "= 201.5. The claim needs small r: the sign of F(↑∞) − F(0) flips near η/r ≈ 5–10 (F(0) = 3.30 > F(↑∞) = 2.05 "
+        "at r = 1/10, γ = 3/5). Erratum: the theory note's minimum 9.9 at β ≈ 0.5 used the printed T₁₂ terms."),
+    uses=("synergy:thm-4.1", "synergy:prop-4.3", "synergy:prop-B.2", "synergy:thm-B.1", "synergy:claim-few-sft-help"),
     derivation=(
         "In (4.1) the pretrained part −Γ₀⁻¹(I − ΦΦ†) vanishes once ΦΦ† = I (B ≥ d); on the interference block the "
         "SFT solution then tends to −η/r, with error (1 − η/r)². From the derived block forms: F(↑∞) − F(0) = "
@@ -199,6 +210,18 @@ claim_double_descent = Record(
                 Parameter("B", "number of SFT prompts", symbol=B_)),
     statement=double_descent_statement,
     evaluator=_double_descent,
+    proof=(
+        "Take r = 0, so A = diag(a·1_m, 0) with a = η(ρ + 1), and long SFT prompts, S_τ = A and Φ = AΩ. Then ΦΦ† = "
+        "diag(P, 0) with P = Ω_UΩ_U† of rank min(B, m), and the minimiser of synergy:thm-4.1 is Ṽ* = [[−(η/a)P − G₁(I "
+        "− P), 0], [−(η/a)K, −G₂I]], G_k the blocks of Γ₀⁻¹ and K = Ω_⊥Ω_U†: the directions U⊥, which A never "
+        "excites, pick up a spurious block. The post-test error of synergy:prop-5.1 is affine in tr P and ‖K‖²_F. As "
+        "Ω_⊥ is independent of Ω_U, E‖K‖²_F = (d − m)E‖Ω_U†‖²_F = (d − m)E tr W⁻¹ for a Wishart W of size min(B, m) "
+        "with max(B, m) degrees of freedom: (d − m)B/(m − B − 1) below the rank, (d − m)m/(B − m − 1) above, infinite "
+        "for |B − m| ≤ 1. The error rises, has a pole at B = m = rank A and falls (d = 16, m = 8: 3.54, 3.31, 5.90 at "
+        "B = 2, 4, 6; ∞ at B = 7 to 9; 6.48, 2.46, 0.71 at B = 10, 12, 32). For r ≠ 0 the claim needs n ~ d: with "
+        "long prompts and B ≥ d, Ṽ* = −ηA⁻¹ exactly and nothing peaks; the peak at B = d is the C₂/(β − 1) term of "
+        "synergy:prop-B.2, with C₂ ∝ γ = d/n."),
+    uses=("synergy:thm-4.1", "synergy:prop-5.1", "synergy:prop-B.2"),
     derivation=(
         "derivations.sft_claims.noise_free_sft_error: with Φ = AΩ, ΦΦ† = diag(P, 0) (P = Ω_UΩ_U†, rank min(B, m)) and "
         "Ṽ* = [[−(η/a)P − G₁(I − P), 0], [−(η/a)K, −G₂I]], K = Ω_⊥Ω_U†: the directions U⊥ that A does not excite "
@@ -276,6 +299,17 @@ claim_few_sft_help = Record(
     parameters=LIMIT_PARAMETERS,
     statement=few_help_statement,
     evaluator=_slope,
+    proof=(
+        "β(q) = Σ_kμ_ka_k²q/(1 + a_k²q) increases from 0, so F′(0⁺) = (dF/dq)/(dβ/dq) at q = 0 on the β < 1 branch of "
+        "synergy:thm-B.1. To first order in q, w_k = a_k²q, T₁₂ = qμ₁μ₂a₁²a₂²/Σ_kμ_ka_k², and T_inv, T_inv,Σ are "
+        "O(q); this gives the block form of the statement. As r → 0 it becomes explicit. On range Δ, δ₁ = −α₁, so a "
+        "direction that SFT covers loses its whole pretrained error (a contribution −α₁²). The interference block is "
+        "reached at the data rate a₂² = r² but with the long step η/r, and contributes μ₂/μ₁. The other terms carry a "
+        "factor γ, and γ → 0 sends α₁ → −1/ρ, so F′(0⁺) → −1/ρ² + μ₂/μ₁, negative iff μ₁ > ρ²/(1 + ρ²). At equality "
+        "the slope is 0, so the paper's '≥' must be strict (erratum). At finite r, γ the boundary lies slightly above "
+        "ρ²/(1 + ρ²); outside it a few SFT prompts hurt (F′(0) = +0.87 at (μ₁, ρ, η, r, γ) = (1/2, 2, 1/5, 1/100, "
+        "1/10))."),
+    uses=("synergy:thm-B.1", "synergy:prop-B.2"),
     derivation=(
         "F′(0⁺) = (dF/dq)/(dβ/dq) at q = 0 (derivations.sft_asymptotics.slope_at_zero_expression, from the derived "
         "β < 1 branch); expanding w_k, T₁₂, T_inv, T_inv,Σ to first order in q gives the block form of the statement "
@@ -342,6 +376,17 @@ claim_optimal_length = Record(
     parameters=PARAMETERS,
     statement=optimal_length_statement,
     evaluator=_length_limit,
+    proof=(
+        "Hold β = B/d fixed and vary γ = d/n in F(β) of synergy:thm-B.1, with the pretrained Γ₀ at the same length n, "
+        "as in App. B. Two effects pull apart. As n grows the SFT noise terms γT_inv T_var, γΣ̄T_var,Σ and "
+        "γ²Σ̄T_inv,Σ T_var shrink. But −Γ₀⁻¹ tends to −Σ₀⁻¹ (κ → 0), which overshoots on range Δ (α₁ → −1/ρ), so the "
+        "bias on the directions SFT has not yet covered grows: the pretrained error F(0) rises from 1.18 at γ = 2 to "
+        "30.9 at γ = 1/20. At (β, μ₁, ρ, η, r) = (3/10, 1/2, 1/10, 1/5, 1/100), F = 13.81, 6.82, 4.47, 4.43, 4.95, "
+        "8.60, 29.47 at γ = 1/20, 1/5, 1/2, 7/10, 1, 2, 5: a U with its minimum near n ≈ 1.7d. The U needs small or "
+        "moderate B; at β = 2, F decreases monotonically in n. In the linear model the optimum is a "
+        "pretraining-length effect: with the pretrained model held fixed and only the SFT and test length varied, the "
+        "simulated Err(Ṽ*) at d = 20, β = 3/10 falls monotonically (5.28, 2.02, 1.20, 1.15 at n = 10, 40, 200, 1000)."),
+    uses=("synergy:thm-B.1", "synergy:prop-B.2", "base:gamma-star"),
     derivation=(
         "F(β; γ = d/n) of Theorem B.1 (corrected). At (β, μ₁, ρ, η, r) = (3/10, 1/2, 1/10, 1/5, 1/100): F = 13.81, "
         "10.20, 6.82, 5.40, 4.47, 4.43, 4.95, 6.51, 8.60, 29.47 at γ = 1/20, 1/10, 1/5, 3/10, 1/2, 7/10, 1, 3/2, 2, 5: "

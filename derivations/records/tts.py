@@ -29,9 +29,9 @@ d, n, m, k = sp.symbols("d n m k", positive=True, integer=True)
 Lam = sp.MatrixSymbol(r"\Lambda", d, d)
 Sig = sp.MatrixSymbol(r"\Sigma", d, d)
 S_hat = sp.MatrixSymbol("S", d, d)
-w_test = sp.MatrixSymbol("w", d, 1)
+w_test = sp.MatrixSymbol("w^{*}", d, 1)
 I_d = sp.Identity(d)
-w = sp.Symbol("w")                 # the task vector, as 2510.03605 writes it
+w = sp.Symbol("w^{*}")             # the task vector w* (2510.03605 writes w; the house writes w* throughout)
 epsilon = sp.Symbol(r"\varepsilon", positive=True)
 j = sp.Symbol("j", integer=True, positive=True)
 k_ = sp.Symbol("k", integer=True)   # a bound step index (∃k₀ ∀k ≥ k₀), not the parameter k
@@ -57,8 +57,8 @@ def limit_error_of(Sigma: sp.MatrixExpr, k_steps: sp.Expr = k) -> sp.Limit:
     return sp.Limit(ExpectedSquaredError(TRAINED, Sigma, m, k_steps, w), m, sp.oo)
 
 PAPER = "2510.03605"
-ASSUMPTIONS = ("training prompts: n examples x ~ N(0, Λ), w ~ N(0, I_d), no noise; test prompts: m examples "
-               "x ~ N(0, Σ), a fresh w ~ N(0, I_d)",
+ASSUMPTIONS = ("training prompts: n examples x ~ N(0, Λ), w* ~ N(0, I_d), no noise; test prompts: m "
+               "examples x ~ N(0, Σ), a fresh w* ~ N(0, I_d)",
                "the trained LSA of Thm 3.1: Ṽ = −Γ⁻¹, W̃ = I (sparsity of 2603.01293 eq. 3.8), ŵ_0 = 0",
                "k CoT steps at test time by appending the output column; no CoT in training")
 
@@ -93,7 +93,7 @@ thm_31 = Record(
     source=Source(PAPER, "Theorem 3.1"),
     also_from=(Source("2603.01293", "§3 (pretraining)", "3.7"),),
     convention=JAVANMARD,
-    assumptions=("training prompts x ~ N(0, Λ), Λ positive definite; w ~ N(0, I_d), no noise",
+    assumptions=("training prompts x ~ N(0, Λ), Λ positive definite; w* ~ N(0, I_d), no noise",
                  "loss ½E‖f(Z)[:, −1] − (0, 0, w, 1)‖², one LSA layer, ŵ_0 = 0, no CoT in training",
                  "gradient descent on the sparse blocks Ṽ, W̃ from Ṽ = 0, W̃ = I (W̃ gets no gradient)"),
     parameters=(Parameter("Lambda", "training covariance Λ (positive definite)", symbol=Lam),
@@ -101,6 +101,14 @@ thm_31 = Record(
     statement=lambda: [Equation(Gamma, pretraining.gamma_closed_form(Lam, n)),
                        Equation(sp.MatrixSymbol(r"\tilde{V}^{*}", d, d), sp.MatMul(-1, sp.Inverse(Gamma), evaluate=False))],
     evaluator=lambda Lambda, n: pretraining.gamma_star(exact_covariance(Lambda, "Lambda"), prompt_length(n)),
+    proof=(
+        "The population loss is the convex quadratic of base:gamma-star with the training covariance Λ: ∇L(Ṽ) = Λ "
+        "+ ṼM with M = E[S²] = ΓΛ positive definite, so Ṽ* = −Γ⁻¹ is its only stationary point and the global "
+        "minimum (the V ↔ W rescaling freedom is fixed by W̃ = I). Gradient descent with step η is affine in Ṽ: "
+        "Ṽ_{t+1} − Ṽ* = (Ṽ_t − Ṽ*)(I − ηM), a contraction for 0 < η < 2/λ_max(M), so Ṽ_t → Ṽ* from any "
+        "initialisation. With fresh prompts at each step the stochastic gradient is unbiased and still affine in "
+        "Ṽ, so E[Ṽ_t] follows the same recursion and averaged iterates converge to Ṽ*."),
+    uses=("base:gamma-star", "base:lsa-cot-step"),
     derivation=("The global minimiser is derived in base:gamma-star (derivations.pretraining: the loss from the "
                 "derived CoT step, S integrated out by the Wick engine, the stationarity condition solved; the loss "
                 "is a convex quadratic in Ṽ, so the stationary point is the global minimum). For the training "
@@ -160,6 +168,12 @@ prop_32 = Record(
                                           _mul(-1, sp.Inverse(Gamma), S_hat,
                                                sp.MatrixSymbol(r"\hat{w}_{i}", d, 1) - w_test), evaluate=False))],
     evaluator=_pseudo_newton_evaluate,
+    proof=(
+        "Put Ṽ = −Γ⁻¹ and W̃ = I in the CoT step of base:lsa-cot-step: ŵ_{i+1} = ŵ_i − Γ⁻¹S(ŵ_i − w*). The test "
+        "loss ℓ(w) = (1/2m)‖y − Xᵀw‖² has gradient S(w − w*) and Hessian S, so this is Newton's step with the "
+        "inverse Hessian replaced by Γ⁻¹ (≈ Λ⁻¹ for long training prompts). Subtracting w*: e_{i+1} = (I − "
+        "Γ⁻¹S)e_i with e_0 = −w*, hence ŵ_k − w* = −(I − Γ⁻¹S)^k w*, i.e. ŵ_k = (I − (I − Γ⁻¹S)^k)w*."),
+    uses=("base:lsa-cot-step", "tts:thm-3.1"),
     derivation=("derivations.test_time.pseudo_newton_polynomial runs the derived CoT step (derivations.lsa.cot_step, "
                 "read off the block product f(Z) = Z + VZ(ZᵀWZ)/n) k times on non-commutative symbols with "
                 "Ṽ = −Γ⁻¹ (Thm 3.1), W̃ = I, w ↦ 1, ŵ_0 = 0; the tests prove the result equals 1 − (1 − Γ⁻¹S)^k for "
@@ -193,6 +207,16 @@ thm_33 = Record(
                        sp.LessThan(ExpectedSquaredError(TRAINED, Lam, m, 1, w),
                                    d / n ** 2 * (1 + Hard) ** 2 + d / m * (1 + Hard))],
     evaluator=lambda Lambda, n, m: test_time.direct_icl_error(Lambda, n, m),
+    proof=(
+        "Here Γ = (1 + 1/n)Λ + tr(Λ)/n·I is the regularised covariance of base:gamma-star and Hard(Λ) = tr "
+        "Λ/λ_min(Λ) the hardness of tts:def-hardness. By tts:prop-3.2 with k = 1, ŵ_1 − w* = −(I − Γ⁻¹S)w*; "
+        "averaging over w* gives E tr[(I − Γ⁻¹S)(I − SΓ⁻¹)] = d − 2tr(Γ⁻¹Λ) + tr(Γ⁻²E_m[S²]), with E_m[S²] = (1 + "
+        "1/m)Λ² + tr(Λ)Λ/m from the Wishart second moment (m test examples).\n\n"
+        "In the eigenbasis of Λ, with γ_j = (1 + 1/n)λ_j + tr Λ/n, direction j contributes a bias (1 − λ_j/γ_j)² "
+        "= ((λ_j + tr Λ)/((n + 1)λ_j + tr Λ))² ≤ ((1 + tr Λ/λ_j)/n)² and a variance (λ_j/γ_j)²(1 + tr Λ/λ_j)/m ≤ "
+        "(1 + tr Λ/λ_j)/m (γ_j ≥ λ_j). Both grow as λ_j falls, so each is at most its value with Hard(Λ); summing "
+        "over the d directions gives the bound."),
+    uses=("tts:prop-3.2", "base:gamma-star", "tts:def-hardness", "base:wishart-second-moment"),
     derivation=("The k = 1 error of the trained LSA, E‖(I − Γ⁻¹S)w‖² with S from m test examples, integrated by the "
                 "Wick engine (derivations.weight_error.one_step_error at Ṽ = −Γ⁻¹, prompt length m); the tests "
                 "prove it equals d − 2tr(Γ⁻¹Λ) + tr(Γ⁻²E_m[S²]), E_m[S²] = (1 + 1/m)Λ² + tr(Λ)Λ/m, and that it lies "
@@ -234,6 +258,15 @@ cor_35 = Record(
                                 sp.Sum((1 + n / (1 + sp.Trace(Lam) / Eigenvalue(Lam, j))) ** (-2 * k), (j, 1, d))),
                        sp.LessThan(limit_error_of(Lam), d * (1 + n / (1 + Hard)) ** (-2 * k))],
     evaluator=lambda Lambda, n, k: test_time.limit_error(Lambda, n, Lambda, k),
+    proof=(
+        "By tts:prop-3.2 the error after k steps is E tr[(I − Γ⁻¹S)^k(I − SΓ⁻¹)^k], a polynomial in S. S averages "
+        "m independent rank-one terms, so every Gaussian pairing that links two different examples carries a "
+        "factor 1/m; as m → ∞ only the mean survives, S may be replaced by Λ, and the error is ‖(I − Γ⁻¹Λ)^k‖²_F. "
+        "Γ is a polynomial in Λ, so in Λ's eigenbasis I − Γ⁻¹Λ is diagonal with entries 1 − λ_j/γ_j = 1/(1 + n/(1 "
+        "+ tr Λ/λ_j)); summing their 2k-th powers gives the eigenvalue sum. Each entry is largest at λ_j = λ_min, "
+        "where it is 1/(1 + n/(1 + Hard(Λ))): hence the bound d(1 + n/(1 + Hard(Λ)))^{−2k}, with equality for "
+        "isotropic Λ."),
+    uses=("tts:prop-3.2", "base:gamma-star", "tts:def-hardness"),
     derivation=("derivations.test_time.limit_error: in the Wick expansion of E_S over m test examples every pairing "
                 "linking two S factors costs 1/m, so the limit replaces S by Σ in the derived error operator "
                 "(SPoly.at); with Prop 3.2 this is ‖(I − Γ⁻¹Σ)^k‖²_F. The tests prove it equals the limit "
@@ -282,6 +315,14 @@ rem_41 = Record(
                        Equivalence(sp.StrictGreaterThan(SpectralRadius(_one_step(Sig)), 1),
                                    PositiveSemidefinite(sp.MatAdd(_mul(2, Gamma), -Sig, evaluate=False), holds=False))],
     evaluator=lambda Lambda, n, Sigma, k: test_time.limit_error(Lambda, n, Sigma, k),
+    proof=(
+        "As in tts:cor-3.5, with test covariance Σ the m → ∞ error is ‖P^k‖²_F, P = I − Γ⁻¹Σ. P is similar to the "
+        "symmetric Q = I − Γ^{−1/2}ΣΓ^{−1/2}, so P^k has the eigenvalues of Q^k, and Schur's inequality (‖M‖²_F ≥ "
+        "Σ|λ_i(M)|²) gives ‖P^k‖²_F ≥ tr(Q^{2k}), with equality when P is normal (Γ and Σ commute). The "
+        "eigenvalues μ_i of Γ⁻¹Σ are ≥ 0, so ρ(P) = max|1 − μ_i| > 1 iff μ_max > 2 iff 2Γ − Σ is not positive "
+        "semidefinite. If ρ(P) > 1 the error is at least ρ^{2k} and grows without bound: more steps eventually "
+        "hurt (overthinking); if ρ(P) < 1 it decays to 0."),
+    uses=("tts:cor-3.5", "tts:prop-3.2", "base:gamma-star"),
     derivation=("From Prop 3.2 and the m → ∞ limit of the Wick expansion (see tts:cor-3.5) the error is "
                 "‖P^k‖²_F, P = I − Γ⁻¹Σ = Γ^{−1/2}(I − Γ^{−1/2}ΣΓ^{−1/2})Γ^{1/2}. Similar matrices have equal "
                 "power traces, and Schur's inequality gives ‖P^k‖²_F ≥ Σ|ν_i|^{2k} = tr((I − Γ^{−1/2}ΣΓ^{−1/2})^{2k}) "
@@ -332,6 +373,13 @@ claim_1 = Record(
     statement=lambda: [Equation(sp.Function("n^{*}")(k, epsilon), _shortest_training(k)),
                        sp.GreaterThan(_shortest_training(k), _shortest_training(k + 1))],
     evaluator=_claim1_evaluate,
+    proof=(
+        "By tts:cor-3.5 (Σ = Λ) the m → ∞ error is Σ_j ρ_j^{2k} with ρ_j = 1/(1 + n/(1 + tr Λ/λ_j)) ∈ (0, 1). "
+        "Each ρ_j falls as n grows, so the error decreases in n and {n : error ≤ ε} is a ray starting at n*(k, "
+        "ε). Each ρ_j < 1, so the error also decreases in k, and therefore n*(k + 1, ε) ≤ n*(k, ε): more "
+        "test-time steps let a shorter training context reach the same error. The bound of tts:cor-3.5 makes this "
+        "quantitative: n*(k, ε) ≤ ⌈(1 + Hard(Λ))((ε/d)^{−1/(2k)} − 1)⌉."),
+    uses=("tts:cor-3.5", "tts:def-hardness"),
     derivation=("derivations.test_time.minimal_training_length: the m → ∞ error of tts:cor-3.5 is decreasing in n "
                 "(each direction contracts by 1/(1 + n/(1 + trΛ/λ_j))) and in k (each factor < 1), so n*(k, ε) is "
                 "found by exponential search and bisection on exact rationals and is non-increasing in k. For "
@@ -372,6 +420,13 @@ claim_2 = Record(
     statement=lambda: Equivalence(EventuallyIncreasing(FrobeniusNormSquared(sp.MatPow(_one_step(Sig), k_)), k_),
                                   sp.StrictGreaterThan(SpectralRadius(_one_step(Sig)), 1)),
     evaluator=_claim2_evaluate,
+    proof=(
+        "By tts:rem-4.1 more steps eventually hurt iff ρ(I − Γ⁻¹Σ) > 1. With Λ diagonal and an isotropic test Σ = "
+        "I, Γ⁻¹Σ = Γ⁻¹ is diagonal with entries 1/γ_j, γ_j = λ_j + (λ_j + tr Λ)/n, so ρ > 1 iff some γ_j < 1/2: a "
+        "skill the test needs (a direction with λ_j < 1/2) is under-represented in training. Each γ_j decreases "
+        "in n towards λ_j, so 1/γ_j and ρ grow with n: once overthinking sets in, a longer training context makes "
+        "it worse. For Λ = diag(1, 1/2, 1/3, 1/4) the first crossing is γ_4 < 1/2, i.e. n ≥ 10."),
+    uses=("tts:rem-4.1", "base:gamma-star"),
     derivation=("Training Λ = diag(1, 1/2, 1/3, 1/4), isotropic test Σ = I. Γ_jj = (1 + 1/n)/j + trΛ/n, and "
                 "overthinking (tts:rem-4.1) iff some Γ_jj < 1/2; the first direction to cross is j = 4: "
                 "(1 + 1/n)/4 + (25/12)/n < 1/2 iff n > 28/3, i.e. n ≥ 10. Exact m → ∞ errors (k = 1, 2, 4, 7): n = 8: 1.17, 0.63, "

@@ -19,7 +19,7 @@ from verify.quantities import CotWeightError, PromptGroup
 d, n, m, k, K = sp.symbols("d n m k K", positive=True, integer=True)
 Sigma_train = sp.MatrixSymbol(r"\Lambda", d, d)
 Sigma_test = sp.MatrixSymbol(r"\Sigma", d, d)
-S_hat = sp.MatrixSymbol(r"\hat{\Sigma}_{m}", d, d)
+S_hat = sp.MatrixSymbol("S_{m}", d, d)   # the sample covariance of m test examples
 Gamma = RegularisedCovariance(Sigma_train, n)   # prints Γ; the third statement spells it out (Thm 3.1)
 I = sp.Identity(d)
 R = sp.Rational
@@ -80,6 +80,14 @@ exact_cot_error = Record(
         Equation(sp.Limit(error_k(), m, sp.oo), FrobeniusNormSquared(sp.MatPow(_step(sp.Inverse(Gamma), Sigma_test), k))),
         Equation(Gamma, gamma_closed_form(Sigma_train, n))],
     evaluator=_exact_error,
+    proof=(
+        "By tts:prop-3.2, ŵ_k − w* = −(I − Γ⁻¹S_m)^k w* with S_m the sample covariance of the m test examples; "
+        "averaging over w* ~ N(0, I_d) gives E tr[(I − Γ⁻¹S_m)^k(I − S_mΓ⁻¹)^k], the first part. The trace is a "
+        "polynomial of degree 2k in the entries of S_m, and mS_m is Wishart(m, Σ): its moments (Isserlis' "
+        "pairings, or the coefficients of the Wishart moment generating function det(I − 2ΘΣ/m)^{−m/2}) are "
+        "polynomials in 1/m, so the error is an exact rational function of m. Each pairing that links two "
+        "different examples costs 1/m, so as m → ∞ S_m → Σ and the limit is ‖(I − Γ⁻¹Σ)^k‖²_F."),
+    uses=("tts:prop-3.2", "base:wishart-second-moment", "tts:cor-3.5", "base:gamma-star"),
     derivation=(
         "derivations.finite_cot: Σ_test = LDLᵀ (exact LDLᵀ) whitens Ŝ = LTLᵀ, T = W/m with W ~ Wishart(m, D); then "
         "(I − Γ⁻¹Ŝ)^k = L^{−T}(I − HT)^kLᵀ, H = LᵀΓ⁻¹L, and the error is tr(M_k B M_kᵀ B⁻¹), B = LᵀL, a polynomial of "
@@ -164,6 +172,14 @@ optimal_depth_record = Record(
         _limit_statement(),
         Equation(sp.Limit(error_k(), k, sp.oo), sp.oo)],
     evaluator=_optimal_depth,
+    proof=(
+        "k* is the argmin over 1 ≤ k ≤ K of the exact errors of tts:exact-cot-error; three regions follow. (i) m "
+        "→ ∞ with Σ = Λ: the error Σ_j ρ_j^{2k} with every ρ_j < 1 (tts:cor-3.5) decreases for ever, so k* = ∞ "
+        "(it sits at the cap). (ii) Finite m: Γ⁻¹S_m has an unbounded spectrum (S_m is Wishart), so with positive "
+        "probability some eigenvalue of I − Γ⁻¹S_m exceeds 1 + ε in modulus; by Schur's inequality E‖e_k‖² ≥ E "
+        "Σ_i |λ_i(I − Γ⁻¹S_m)|^{2k} → ∞, so k* is finite: thinking first helps, then hurts, even with matched "
+        "covariances. (iii) k* = 1 when already E‖e_2‖² ≥ E‖e_1‖², which happens at small m."),
+    uses=("tts:exact-cot-error", "tts:cor-3.5", "tts:rem-4.1"),
     derivation=(
         "derivations.optimal_depth: the exact errors E‖e_k‖², k ≤ cap, from one pass of the exact engine, and their "
         "argmin. Regions: (i) m → ∞ with Σ = Λ: the limit Σ_j ρ_j^{2k}, ρ_j = 1/(1 + n/(1 + trΛ/λ_j)) < 1, decreases "

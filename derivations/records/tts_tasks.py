@@ -73,6 +73,13 @@ def_hardness = Record(
                 Parameter("m", "test prompt length (sympy.oo for the limit, which the statement is)")),
     statement=_hardness_statement,
     evaluator=_hardness_evaluate,
+    proof=(
+        "By tts:prop-3.2 with k = 1 and m → ∞ (S → Λ) the error is ‖I − Γ⁻¹Λ‖²_F; in the eigen-direction j of Λ the "
+        "trained layer's error is (1 − λ_j/γ_j)², γ_j = (1 + 1/n)λ_j + tr Λ/n, that is (1 + n/(1 + tr Λ/λ_j))⁻². It increases as "
+        "λ_j decreases, so the weakest skill (λ_min) is learnt worst, and its error (1 + n/(1 + Hard(Λ)))⁻² is "
+        "the maximum over directions, with Hard(Λ) = tr Λ/λ_min(Λ). Hardness is scale-free (Hard(cΛ) = Hard(Λ)) "
+        "and at least d, with equality iff Λ ∝ I."),
+    uses=("base:gamma-star", "tts:prop-3.2"),
     derivation=("Ṽ = −Γ⁻¹ is solved from the pretraining loss (derivations.pretraining); the one-step error operator "
                 "I + ṼS comes from the derived CoT step; derivations.hardness.direction_errors takes the diagonal of "
                 "E[(I + ṼS)(I + ṼS)ᵀ] with the Wick engine at test length m. Its m → ∞ limit (every 1/m pairing "
@@ -121,7 +128,7 @@ def _mixture_gradient(V_tilde) -> TrainingGradient:
 
 
 def _multitask_statement():
-    S_l = sp.MatrixSymbol(r"\hat{\Sigma}_{\ell}", d, d)
+    S_l = sp.MatrixSymbol(r"S_{\ell}", d, d)
     second = (1 + 1 / n_l) * Lam_l ** 2 + sp.Trace(Lam_l) / n_l * Lam_l   # E_ℓ[Ŝ²]
     return [Equation(MixturePreconditioner(Lam_l, n_l, pi),
                      sp.MatMul(-1, TaskSum(pi_l * Lam_l, ell, L_tasks),
@@ -143,6 +150,14 @@ multitask_optimum = Record(
                 Parameter("weights", "task probabilities π_ℓ (sum 1)", symbol=pi_l)),
     statement=_multitask_statement,
     evaluator=_multitask_evaluate,
+    proof=(
+        "With prompts drawn from task ℓ with probability π_ℓ the loss is Σ_ℓ π_ℓ L_ℓ(Ṽ), each L_ℓ the single-task "
+        "loss of base:gamma-star, ½[d + 2tr(ṼΛ_ℓ) + tr(ṼE_ℓ[S²]Ṽᵀ)] with E_ℓ[S²] = (1 + 1/n_ℓ)Λ_ℓ² + "
+        "tr(Λ_ℓ)Λ_ℓ/n_ℓ (the Wishart second moment). The mixture is still a strictly convex quadratic; its "
+        "gradient Σπ_ℓΛ_ℓ + Ṽ Σπ_ℓE_ℓ[S²] vanishes only at Ṽ(π) = −(Σπ_ℓΛ_ℓ)(Σπ_ℓE_ℓ[S²])⁻¹. Unless the tasks "
+        "agree this is not the single-task −Γ(Σπ_ℓΛ_ℓ)⁻¹: for long prompts it tends to −(Σπ_ℓΛ_ℓ)(Σπ_ℓΛ_ℓ²)⁻¹, "
+        "not −(Σπ_ℓΛ_ℓ)⁻¹."),
+    uses=("base:gamma-star", "base:wishart-second-moment"),
     derivation=("Per task, the derived pretraining gradient (derivations.pretraining.population_gradient, Wick "
                 "engine) is affine in the d² entries of Ṽ; derivations.multitask reads off its Hessian H_ℓ and "
                 "constant c_ℓ and solves the mixture's stationarity (Σπ_ℓH_ℓ)v = −Σπ_ℓc_ℓ exactly. The tests prove "
@@ -265,6 +280,15 @@ prop_43 = Record(
                 Parameter("k", "number of CoT steps at test time", symbol=k)),
     statement=_prop43_statement,
     evaluator=_selection_evaluate,
+    proof=(
+        "As m → ∞ the test error of the layer trained on the mixture π is F_k(π) = ‖(I + Ṽ(π)Σ)^k‖²_F, the "
+        "argument of tts:cor-3.5 with Ṽ(π) of tts:multitask-optimum in place of −Γ⁻¹. A direction of the test "
+        "covariance is contracted well only if the mixture covers it: Ṽ(π) ≈ −(Σπ_ℓΛ_ℓ)(Σπ_ℓΛ_ℓ²)⁻¹ is small in "
+        "directions the tasks cover weakly, so a hard test task (weak directions) is served by hard training "
+        "tasks. The paper's side conditions were not recovered: the statement is established here by minimising "
+        "F_k over the simplex on the four task types and comparing with the constrained optimum (hard mass ≤ "
+        "1/2). The paper's quadratic program replaces Γ(π) by Σπ_ℓΛ_ℓ and is only a surrogate of F_k."),
+    uses=("tts:multitask-optimum", "tts:cor-3.5", "tts:def-hardness"),
     derivation=("derivations.task_selection: F_k is the derived error operator evaluated at S = Σ with Ṽ(π) from "
                 "the mixture's solved stationarity; it is minimised over the simplex by SLSQP from the 20 lattice "
                 "points with spacing 1/3, and again under the constraint Σ_hard π ≤ 1/2. The paper's QP is a convex quadratic in π, solved exactly by "
@@ -342,6 +366,14 @@ claim_3 = Record(
                 Parameter("k", "CoT steps (≤ 2 at finite m)", symbol=k)),
     statement=_claim_statement,
     evaluator=_claim_evaluate,
+    proof=(
+        "Each mixture π gives the trained Ṽ(π) of tts:multitask-optimum, and its test error after k steps is "
+        "computed exactly as in tts:exact-cot-error with Ṽ(π) in place of −Γ⁻¹. The selected mixture π^sel "
+        "minimises the m → ∞ error (tts:prop-4.3): it is diverse (several task types), relevant (spectra "
+        "bracketing the test task's) and hard (most mass on the hard type). The claim is a comparison of these "
+        "exact values at the test task: π^sel has a smaller error than the uniform and the easy-only mixtures; it "
+        "is not a theorem for every setting."),
+    uses=("tts:multitask-optimum", "tts:prop-4.3", "tts:exact-cot-error"),
     derivation=("For each mixture the trained Ṽ(π) is the solved multi-task optimum (tts:multitask-optimum); its "
                 "exact test error at finite m is derivations.weight_error.cot_weight_error (Wick engine, k ≤ 2), "
                 "and at m → ∞ the derived error operator at S = Σ. At α_test = 3/5 the selected mixture is "

@@ -92,3 +92,7 @@ def bridge_figure(out_dir: Path, _executor: Executor | None = None) -> list[Path
 
 
 FIGURES = {"depth-kstar": kstar_figure, "depth-mp-bridge": bridge_figure}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "depth-kstar": ("tts:optimal-depth", "tp:optimal-depth"),
+    "depth-mp-bridge": ("tts:exact-cot-error", "tp:error-limit"),
+}

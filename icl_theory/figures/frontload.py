@@ -193,3 +193,8 @@ def frontload_figure(out_dir: Path, executor: Executor | None = None) -> list[Pa
 
 
 FIGURES = {"frontload": frontload_figure}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "frontload": ("frontload:claim-reasoning-pretraining", "frontload:claim-pretraining-diversity",
+        "frontload:claim-latent-effect", "frontload:claim-naive-sft-scaling", "frontload:claim-redundancy",
+        "frontload:claim-rl-compounding"),
+}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+
+_ALSO_PDF: ContextVar[bool] = ContextVar("also_pdf", default=False)
 
 
 def pyplot():
@@ -17,10 +21,22 @@ def pyplot():
     return plt
 
 
+@contextmanager
+def with_pdf() -> Iterator[None]:
+    """Inside this block ``save_png`` also writes the figure as a vector PDF beside the PNG (same name, .pdf)."""
+    token = _ALSO_PDF.set(True)
+    try:
+        yield
+    finally:
+        _ALSO_PDF.reset(token)
+
+
 def save_png(fig, path: Path) -> Path:
-    """Lay out, write the PNG (120 dpi) and close the figure."""
+    """Lay out, write the PNG (120 dpi) — and inside ``with_pdf()`` the PDF beside it — and close the figure."""
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    if _ALSO_PDF.get():
+        fig.savefig(path.with_suffix(".pdf"))
     pyplot().close(fig)
     return path
 

@@ -72,3 +72,6 @@ def limit_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]:
 
 
 FIGURES = {"synergy-fig5-limit": limit_figure}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "synergy-fig5-limit": ("synergy:thm-B.1", "synergy:prop-B.2", "synergy:claim-first-order"),
+}

@@ -143,3 +143,6 @@ def outcome_figure(out_dir: Path, _executor: Executor | None = None) -> list[Pat
 
 
 FIGURES = {"synergy-outcome": outcome_figure}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "synergy-outcome": ("synergy:claim-os-data", "synergy:claim-os-longer-k-hurts", "synergy:claim-os-cases"),
+}

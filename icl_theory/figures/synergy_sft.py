@@ -166,3 +166,7 @@ def length_figure(out_dir: Path, executor: Executor | None = None) -> list[Path]
 
 
 FIGURES = {"synergy-fig1-double-descent": double_descent_figure, "synergy-fig2-length": length_figure}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "synergy-fig1-double-descent": ("synergy:claim-double-descent", "synergy:claim-dilution"),
+    "synergy-fig2-length": ("synergy:claim-optimal-length",),
+}

@@ -136,3 +136,7 @@ def multitask_training_figure(out_dir: Path, _executor: Executor | None = None) 
 
 
 FIGURES: dict = {"task-selection": task_selection_figure, "multitask-training": multitask_training_figure}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "task-selection": ("tts:prop-4.3", "tts:claim-3"),
+    "multitask-training": ("tts:multitask-optimum",),
+}

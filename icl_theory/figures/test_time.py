@@ -4,12 +4,14 @@ Setting (the paper's d, m and prompt counts were not recovered; these are ours, 
 training covariance Λ = diag(1, 1/2, 1/3, 1/4) (λ_i ∝ 1/i, d = 4), training lengths n ∈ {10, 20, 30}.
 
 * ``tts-scaling-law``: test covariance Σ = Λ. (a) error against k: exact m → ∞ curves ‖(I − Γ⁻¹Λ)^k‖²_F
-  (derivations/), simulated LSA on exact-covariance prompts (the m → ∞ design of verify/cot_quantities.py) and on
-  Gaussian prompts with m = 500 examples (mean ± 2 SE over ``prompts`` test prompts); (b) n*(k, ε), the smallest
+  (derivations/; dashed) with the simulated LSA on exact-covariance prompts (the m → ∞ design of
+  verify/cot_quantities.py), and the exact finite-m error E‖e_k‖² at m = 500 (derivations.finite_cot; solid, for
+  k ≤ FINITE_K) with the simulated LSA on Gaussian prompts of m = 500 examples (mean ± 2 SE over ``prompts`` test
+  prompts); at n = 30, k = 6 the two exact values differ 25-fold; (b) n*(k, ε), the smallest
   training length reaching ε at depth k, for ε = the error of n = 30 at k = 1 and two smaller ε.
 * ``tts-overthinking``: isotropic test covariance Σ = I (the weak training directions are under-represented).
-  Exact m → ∞ curves for n ∈ {8, 10, 20, 30} and the simulated LSA (exact-covariance prompts, and Gaussian prompts
-  with m = 500).
+  Exact m → ∞ and m = 500 curves for n ∈ {8, 10, 20, 30} and the simulated LSA (exact-covariance prompts, and
+  Gaussian prompts with m = 500), as in (a) above.
 * ``tts-training-convergence``: SGD on the sparse LSA blocks (verify.training.train_lsa, Ṽ_0 = 0, W̃ = I, η = 1/2)
   with 4, 16, 64, 256 fresh prompts per step: distance ‖Ṽ_t − Ṽ*‖_F of single runs and of their Polyak averages
   against the exact mean path E[Ṽ_t] (derivations.test_time.mean_sgd_iterate); and the final distance of the
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from derivations import test_time
+from derivations import finite_cot, test_time
 from derivations.records.tts import trained
 from derivations.settings import ISOTROPIC, TRAINING
 from icl_theory.figures.output import pyplot, save_png, write_csv
@@ -38,6 +40,7 @@ SEED = 20251004
 LENGTHS = (10, 20, 30)
 KS = tuple(range(1, 11))
 GAUSSIAN_M = 500
+FINITE_K = 6   # exact finite-m errors up to this k: at d = 4 about 1 s per n (k = 7: 4 s; k ≥ 8 exceeds MONOMIAL_LIMIT)
 EXACT_M = 8
 
 
@@ -54,32 +57,42 @@ def simulate_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, .
 def _curve_rows(Sigma: sp.Matrix, lengths: tuple[int, ...], prompts: int, seed: int,
                 executor: Executor) -> list[list[object]]:
     exact = {(n, k): test_time.limit_error(TRAINING, n, Sigma, k) for n in lengths for k in KS}
+    finite = {n: finite_cot.cot_errors(TRAINING, n, Sigma, GAUSSIAN_M, FINITE_K) for n in lengths}   # k = 0..FINITE_K
     ideal = simulate_curves(Sigma, lengths, KS, "exact", EXACT_M, prompts, seed, executor)
     gaussian = simulate_curves(Sigma, lengths, KS, "gaussian", GAUSSIAN_M, prompts, seed + 1, executor)
     rows = []
     for a, n in enumerate(lengths):
         for b, k in enumerate(KS):
             rows.append([n, k, str(exact[n, k]), float(exact[n, k]), ideal[0][a, b], ideal[1][a, b],
-                         gaussian[0][a, b], gaussian[1][a, b]])
+                         gaussian[0][a, b], gaussian[1][a, b], float(finite[n][k]) if k <= FINITE_K else ""])
     return rows
 
 
 CURVE_HEADER = ["n", "k", "exact_limit", "exact_limit_float", "sim_exact_cov_mean", "sim_exact_cov_se",
-                f"sim_gaussian_m{GAUSSIAN_M}_mean", f"sim_gaussian_m{GAUSSIAN_M}_se"]
+                f"sim_gaussian_m{GAUSSIAN_M}_mean", f"sim_gaussian_m{GAUSSIAN_M}_se", f"exact_m{GAUSSIAN_M}_float"]
 
 
 def _plot_curves(ax, rows: list[list[object]], lengths: tuple[int, ...]) -> None:
-    for n, colour in zip(lengths, ("C0", "C1", "C2", "C3")):
+    """Colour = training length n; line and marker style = which theory and which simulation (legend in black)."""
+    from matplotlib.lines import Line2D
+
+    colours = ("C0", "C1", "C2", "C3")
+    for n, colour in zip(lengths, colours):
         mine = [r for r in rows if r[0] == n]
         ks = [r[1] for r in mine]
-        ax.semilogy(ks, [r[3] for r in mine], "-", color=colour, label=f"n = {n}: exact, m → ∞")
-        ax.errorbar(ks, [r[4] for r in mine], yerr=[2 * r[5] for r in mine], fmt="o", color=colour, ms=4,
-                    label=f"n = {n}: LSA, S = Σ exactly")
-        ax.errorbar(ks, [r[6] for r in mine], yerr=[2 * r[7] for r in mine], fmt="x", color=colour, ms=5,
-                    label=f"n = {n}: LSA, Gaussian m = {GAUSSIAN_M}")
+        ax.semilogy(ks, [r[3] for r in mine], "--", color=colour, lw=1)
+        finite = [r for r in mine if r[8] != ""]
+        ax.semilogy([r[1] for r in finite], [r[8] for r in finite], "-", color=colour)
+        ax.errorbar(ks, [r[4] for r in mine], yerr=[2 * r[5] for r in mine], fmt="o", color=colour, ms=4)
+        ax.errorbar(ks, [r[6] for r in mine], yerr=[2 * r[7] for r in mine], fmt="x", color=colour, ms=5)
+    handles = [Line2D([], [], color=c, lw=6, label=f"n = {n}") for n, c in zip(lengths, colours)]
+    handles += [Line2D([], [], color="k", ls="--", lw=1, label="exact, m → ∞"),
+                Line2D([], [], color="k", marker="o", ls="", ms=4, label="LSA, S = Σ exactly (m → ∞)"),
+                Line2D([], [], color="k", label=f"exact, m = {GAUSSIAN_M} (k ≤ {FINITE_K})"),
+                Line2D([], [], color="k", marker="x", ls="", ms=5, label=f"LSA, Gaussian m = {GAUSSIAN_M}")]
     ax.set_xlabel("test-time CoT steps k")
     ax.set_ylabel("E‖ŵ_k − w‖²")
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(handles=handles, fontsize=7, ncol=2)
 
 
 def scaling_law_figure(out_dir: Path, executor: Executor | None = None, prompts: int = 20_000) -> list[Path]:
@@ -171,4 +184,9 @@ FIGURES: dict = {
     "tts-scaling-law": scaling_law_figure,
     "tts-overthinking": overthinking_figure,
     "tts-training-convergence": training_convergence_figure,
+}
+ILLUSTRATES = {   # figure -> the registered results it illustrates (report and notes pages link them)
+    "tts-scaling-law": ("tts:cor-3.5", "tts:claim-1", "tts:exact-cot-error"),
+    "tts-overthinking": ("tts:rem-4.1", "tts:claim-2"),
+    "tts-training-convergence": ("tts:thm-3.1",),
 }
