@@ -47,6 +47,9 @@ def test_show_latex_is_only_the_statement(capsys):
     (["verify", "--alpha", "2"], "--alpha must be between 0 and 1"),
     (["frobnicate"], "invalid choice"),
     (["figures", "no-such-figure"], "unknown figure 'no-such-figure'"),
+    (["verify", "tts:thm-3.3", "--samples", "100000000000"], "over the limit of 30 min (--max-minutes)"),
+    (["verify", "base:*", "--precision", "high", "--max-minutes", "0.001"], "the costliest: base:"),
+    (["verify", "--max-minutes", "0"], "must be a positive finite number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     status, out, err = run(capsys, *argv)

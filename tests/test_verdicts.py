@@ -115,3 +115,40 @@ def test_a_diverging_simulation_is_a_failed_check_that_says_so():
     report = run_check(replace(record, check=check), samples=4000, seed=0)
     assert report.prediction.outcome == FAIL and not report.passed
     assert "diverges" in report.prediction.summary() and "column(s) 1" in report.prediction.summary()
+
+
+def test_a_deterministic_check_whose_output_is_nan_fails():
+    # max(0.0, nan) is 0.0: without care a NaN output would count as perfect agreement.
+    from dataclasses import replace
+
+    record = registry.get("base:lsa-cot-step")
+    quantity = record.check.quantity
+
+    class NaNOutput(type(quantity)):
+        def instance(self, rng):
+            data, output = super().instance(rng)
+            return data, np.full(np.shape(output), np.nan)
+
+    nan_quantity = NaNOutput(**{f: getattr(quantity, f) for f in quantity.__dataclass_fields__})
+    report = run_check(replace(record, check=replace(record.check, quantity=nan_quantity)), seed=0)
+    assert report.prediction.outcome == FAIL and not report.passed
+
+
+def test_high_precision_draws_a_hundred_times_the_declared_samples():
+    from verify.runner import planned_samples
+
+    record = registry.get("synergy:lem-A.1")
+    assert planned_samples(record, precision="high") == 100 * planned_samples(record) == 100 * record.check.samples
+    assert planned_samples(record, 5000, precision="high") == 5000          # --samples wins
+    assert planned_samples(registry.get("base:lsa-cot-step"), precision="high") is None   # deterministic
+    with pytest.raises(Exception, match="precision must be one of"):
+        planned_samples(record, precision="extreme")
+
+
+def test_progress_reports_every_batch_and_leaves_the_numbers_unchanged():
+    record = registry.get("synergy:lem-A.1")
+    seen = []
+    quiet = run_check(record, samples=8000, seed=2).to_dict(timings=False)
+    loud = run_check(record, samples=8000, seed=2, progress=lambda *step: seen.append(step)).to_dict(timings=False)
+    assert loud == quiet
+    assert seen == [("prediction", 4 * i, 40) for i in range(1, 11)]   # its control is a formula: no second run

@@ -29,16 +29,25 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """Runs tasks in ``workers`` processes (results in task order)."""
+    """Runs tasks in a pool of ``workers`` processes (results in task order)."""
 
     def __init__(self, workers: int):
         if workers < 1:
             raise ValueError("workers must be ≥ 1")
         self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> list[Any]:
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            return list(pool.map(fn, tasks))
+        """One pool for the executor's life (started at the first map, shut down at exit or ``close``)."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            atexit.register(self.close)
+        return list(self._pool.map(fn, tasks))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 class DaskExecutor:

@@ -13,6 +13,7 @@ import math
 import time
 import zlib
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,10 @@ BATCHES = 40
 CHUNK = 20_000
 THEORY, CONTROL = 0, 1
 RESOLUTION_MARGIN = 0.8   # a sample sized from the exact variance aims at z*·SE = 0.8 × tolerance
+PRECISION_DRAWS = {"default": 1, "high": 100}   # --precision: draws × 100 is a 10× finer resolution (SE ∝ 1/√draws)
+PROGRESS_STEPS = 10       # with a progress callback, batches go to the executor in this many waves
+
+Progress = Callable[[str, int, int], None]   # (phase, batches done, batches in all)
 
 
 numeric = as_float   # the one SymPy-to-float conversion (figures use it too)
@@ -94,10 +99,19 @@ def batch_count(quantity: Quantity, samples: int) -> int:
 
 
 def estimate(quantity: Quantity, samples: int, seeds: list[np.random.SeedSequence],
-             executor: Executor) -> BatchMeans:
-    """Mean of ``quantity`` over ``samples`` draws, split in len(seeds) equal batches (SE by batch means)."""
+             executor: Executor, progress: Callable[[int, int], None] | None = None) -> BatchMeans:
+    """Mean of ``quantity`` over ``samples`` draws, split in len(seeds) equal batches (SE by batch means); with
+    ``progress``, the batches go out in PROGRESS_STEPS waves and progress(done, total) is called after each (the
+    numbers do not depend on it)."""
     size = math.ceil(quantity.units(samples) / len(seeds))
-    results = executor.map(run_batch, [(quantity, s, size) for s in seeds])
+    tasks = [(quantity, s, size) for s in seeds]
+    if progress is None:
+        results = executor.map(run_batch, tasks)
+    else:
+        results, wave = [], max(1, math.ceil(len(tasks) / PROGRESS_STEPS))
+        for start in range(0, len(tasks), wave):
+            results += executor.map(run_batch, tasks[start:start + wave])
+            progress(len(results), len(tasks))
     accumulator = BatchMeans(len(np.ravel(results[0][0])))
     for mean, count in results:
         accumulator.add_summary(mean, count)
@@ -149,32 +163,53 @@ class CheckReport:
                    data["control_description"], data["seed"], data.get("seconds", math.nan), reused=True)
 
 
+def planned_samples(record: Any, samples: int | None = None, precision: str = "default",
+                    alpha: float = 1e-4) -> int | None:
+    """The draws ``record``'s Monte Carlo check will use: ``samples`` when given, else the record's own (or sized from
+    its exact variance) times PRECISION_DRAWS[precision]; None for a deterministic check."""
+    if precision not in PRECISION_DRAWS:
+        raise InputError(f"precision must be one of {', '.join(PRECISION_DRAWS)}, got {precision!r}")
+    check = record.check
+    if isinstance(check.quantity, DeterministicQuantity):
+        return None
+    if samples is not None:
+        return samples
+    declared = check.samples if check.variance is None else sized_samples(check.variance(), check.tolerance, alpha)
+    return declared * PRECISION_DRAWS[precision]
+
+
 def run_check(record: Any, *, samples: int | None = None, seed: int = 0, executor: Executor | None = None,
-              alpha: float = 1e-4) -> CheckReport:
-    """Run ``record.check`` (Monte Carlo or deterministic) and judge its prediction and its negative control."""
+              alpha: float = 1e-4, precision: str = "default", progress: Progress | None = None) -> CheckReport:
+    """Run ``record.check`` (Monte Carlo or deterministic) and judge its prediction and its negative control.
+
+    ``precision="high"`` draws 100× the declared samples (a 10× finer resolution); ``progress(phase, done, total)``
+    is called as batches finish (phase "prediction" or "control")."""
     executor = executor or SerialExecutor()
     check = record.check
     start = time.perf_counter()
-    deterministic = isinstance(check.quantity, DeterministicQuantity)
+    samples = planned_samples(record, samples, precision, alpha)
+    deterministic = samples is None
     if deterministic:
         prediction, control = _run_deterministic(record, seed)
     else:
-        if samples is None:
-            samples = check.samples if check.variance is None else sized_samples(check.variance(), check.tolerance,
-                                                                                 alpha)
-        prediction, control = _run_monte_carlo(record, samples, seed, executor, alpha)
+        prediction, control = _run_monte_carlo(record, samples, seed, executor, alpha, progress)
     return CheckReport(record.id, "deterministic" if deterministic else "monte-carlo",
                        prediction, control, check.control.description, seed, time.perf_counter() - start)
 
 
-def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor,
-                     alpha: float) -> tuple[Verdict, Verdict]:
+def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor, alpha: float,
+                     progress: Progress | None = None) -> tuple[Verdict, Verdict]:
     check = record.check
     quantity = check.quantity.resolved()
     batches = batch_count(quantity, samples)
     expected = check.expected()
+
+    def reporter(phase: str) -> Callable[[int, int], None] | None:
+        return None if progress is None else (lambda done, total: progress(phase, done, total))
+
     try:
-        estimate_ = estimate(quantity, samples, batch_seeds(seed, record.id, THEORY, batches), executor)
+        estimate_ = estimate(quantity, samples, batch_seeds(seed, record.id, THEORY, batches), executor,
+                             reporter("prediction"))
     except SimulationDiverged as error:
         return (diverged(str(error), samples, check.tolerance, alpha),
                 diverged("not judged: the prediction's simulation diverged", samples, check.tolerance, alpha))
@@ -185,7 +220,8 @@ def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor,
     if control.quantity is not None:
         control_quantity = control.quantity.resolved()
         try:
-            estimate_ = estimate(control_quantity, samples, batch_seeds(seed, record.id, CONTROL, batches), executor)
+            estimate_ = estimate(control_quantity, samples, batch_seeds(seed, record.id, CONTROL, batches), executor,
+                                 reporter("control"))
         except SimulationDiverged as error:   # a control that blows up is rejected: it is not what was predicted
             return prediction, diverged(str(error), samples, check.tolerance, alpha)
     control_expected = control.expected() if control.expected is not None else expected
@@ -209,6 +245,8 @@ def _run_deterministic(record: Any, seed: int) -> tuple[Verdict, Verdict]:
         for expected_fn, is_control in ((check.expected, False), (check.control.expected, True)):
             expected = np.asarray(expected_fn(instance), dtype=float)
             deviation = float(np.max(np.abs(output - expected) / np.maximum(1.0, np.abs(expected))))
+            if not math.isfinite(deviation):     # NaN or inf output: no agreement (max() would skip a NaN)
+                deviation = math.inf
             if is_control:
                 worst_control = max(worst_control, deviation)
             else:

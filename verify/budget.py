@@ -1,0 +1,73 @@
+"""What a run will cost, before it runs: a short pilot per check, so that a size that would take hours is refused
+with the limit named instead of hanging.
+
+The pilot draws a few rows of the check's quantity from a stream of its own (``SeedSequence(seed,
+spawn_key=(crc32(id), PILOT_ROLE))``) and times them; the projection is (seconds per row) × (rows of the prediction
+and the control) / workers. The pilot never touches the numbers a report contains: it only decides whether to run.
+It is an estimate for this machine (a busy machine projects longer), so the limit should be read as a budget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from icl_errors import InputError
+from verify.quantity import DeterministicQuantity
+
+PILOT_ROLE = 3        # beside runner.THEORY (0), runner.CONTROL (1) and sweep.SWEEP_ROLE (2)
+PILOT_DRAWS = 2_000   # draws (prompts) timed per check; at least one row
+DEFAULT_MINUTES = 30.0
+
+
+@dataclass(frozen=True)
+class Projection:
+    record_id: str
+    samples: int
+    seconds: float      # projected wall time of the check on ``workers`` workers
+
+
+def project(record: Any, samples: int, workers: int = 1, seed: int = 0) -> Projection:
+    """The projected run time of ``record``'s Monte Carlo check with ``samples`` draws (0 for a deterministic one)."""
+    check = record.check
+    if isinstance(check.quantity, DeterministicQuantity):
+        return Projection(record.id, 0, 0.0)
+    quantities = [check.quantity.resolved()]
+    if check.control.quantity is not None:
+        quantities.append(check.control.quantity.resolved())
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(record.id.encode()), PILOT_ROLE)))
+    seconds = 0.0
+    for quantity in quantities:
+        rows = quantity.units(samples)
+        pilot = min(rows, max(1, PILOT_DRAWS // quantity.draws_per_unit))
+        start = time.perf_counter()
+        with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
+            quantity.draw(rng, pilot)
+        seconds += (time.perf_counter() - start) / pilot * rows
+    return Projection(record.id, samples, seconds / max(1, workers))
+
+
+def refuse_over_budget(projections: list[Projection], minutes: float, workers: int) -> float:
+    """The projected total in seconds; InputError naming the limit and the costliest checks when it is over."""
+    total = sum(p.seconds for p in projections)
+    if total > 60 * minutes:
+        costliest = sorted(projections, key=lambda p: -p.seconds)[:3]
+        listing = ", ".join(f"{p.record_id} ~{_duration(p.seconds)}" for p in costliest)
+        raise InputError(f"this run would take about {_duration(total)} on {workers} worker(s) here, over the limit "
+                         f"of {_duration(60 * minutes)} (--max-minutes); the costliest: {listing}. Select fewer "
+                         f"results, lower --samples or --precision, add --workers, or raise --max-minutes")
+    return total
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, math.ceil(seconds))} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
