@@ -296,10 +296,24 @@ class _Extremum(sp.Expr):
 
     def _latex(self, printer) -> str:
         expr, variable, bounds = self.args
-        below = printer._print(variable) if not bounds else (
-            printer._print(variable) + r" \in " + printer._print(bounds[0]) if len(bounds) == 1 else
-            printer._print(bounds[0]) + r" \le " + printer._print(variable) + r" \le " + printer._print(bounds[1]))
+        name = (", ".join(printer._print(v) for v in variable) if isinstance(variable, sp.Tuple)   # min over (V, W)
+                else printer._print(variable))
+        if not bounds:
+            below = name
+        elif len(bounds) == 1 and isinstance(bounds[0], NormBall):
+            below = r"\|" + name + r"\| \le " + printer._print(bounds[0].args[0])
+        elif len(bounds) == 1:
+            below = name + r" \in " + printer._print(bounds[0])
+        else:
+            below = printer._print(bounds[0]) + r" \le " + name + r" \le " + printer._print(bounds[1])
         return self._operator + "_{" + below + "} " + printer._print(expr)
+
+
+class NormBall(sp.Expr):
+    r"""The domain ‖x‖ ≤ r of an extremum: ``Maximum(f(a), a, NormBall(1))`` prints \max_{\|a\| \le 1} f(a)."""
+
+    def __new__(cls, radius: sp.Expr):
+        return sp.Expr.__new__(cls, sp.sympify(radius))
 
 
 def _evaluated(expr: sp.Basic) -> sp.Basic:

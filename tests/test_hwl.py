@@ -106,3 +106,8 @@ def test_check_passes_and_control_is_rejected(record_id):
 def test_full_gradient_check_passes_and_control_is_rejected():
     report = registry.get("hwl:thm-3.1").verify()
     assert report.passed, report
+
+
+def test_extrema_over_several_variables_and_a_norm_ball_print_as_the_papers_write_them():
+    assert registry.get("hwl:thm-3.1").latex.startswith(r"\min_{V, W} L{\left(V,W \right)} = ")
+    assert r"\max_{\|a\| \le 1} R{\left(a \right)} \leq \epsilon + \tilde{\epsilon}" in registry.get("zfb:cor-4.3").latex

@@ -21,13 +21,15 @@ import sympy as sp
 
 from derivations import hwl
 from derivations.convention import HUANG_WANG_LEE
-from derivations.notation import Equation, Expectation, ExpectedSquaredError
+from derivations.notation import Equation, Expectation, ExpectedSquaredError, Minimum
 from derivations.registry import DeterministicCheck, MonteCarloCheck, NegativeControl, Parameter, Record, Source
 from verify.hwl_quantities import CotTrainingRun, FullParameterGradient
 from verify.quantities import CotWeightError
 
 PAPER = "2502.21212"
 d, n, k = sp.symbols("d n k", positive=True, integer=True)
+_V, _W = sp.MatrixSymbol("V", 2 * d + 2, 2 * d + 2), sp.MatrixSymbol("W", 2 * d + 2, 2 * d + 2)
+_loss = sp.Function("L")   # L(V, W) = E‖ŵ_1(V, W) − w*‖² (hwl:thm-3.1's assumptions)
 eta = sp.Symbol("eta", positive=True)
 I_d = sp.Identity(d)
 S_hat = sp.MatrixSymbol("S", d, d)   # the sample covariance XXᵀ/n (one name across the house)
@@ -53,10 +55,10 @@ thm_31 = Record(
     source=Source(PAPER, "Theorem 3.1 (lower bound without CoT)", remark=RETRIEVED),
     convention=HUANG_WANG_LEE,
     assumptions=("x ~ N(0, I_d), w* ~ N(0, I_d), no noise, n examples", "one LSA layer, no CoT, ŵ_0 = 0",
-                 "V, W ∈ R^{(2d+2)×(2d+2)} arbitrary (no sparsity imposed)"),
+                 "V, W ∈ R^{(2d+2)×(2d+2)} arbitrary (no sparsity imposed)",
+                 "L(V, W) = E‖ŵ_1(V, W) − w*‖², the error of the layer's one output"),
     parameters=(Parameter("d", "dimension", symbol=d), Parameter("n", "prompt length", symbol=n)),
-    statement=lambda: Equation(sp.Symbol(r"\inf_{V, W} \mathbb{E}\|\hat{w}_{1}(V, W) - w^{*}\|^{2}"),
-                               hwl.no_cot_floor(d, n)),
+    statement=lambda: Equation(Minimum(_loss(_V, _W), sp.Tuple(_V, _W)), hwl.no_cot_floor(d, n)),
     evaluator=hwl.no_cot_floor,
     derivation=("derivations.hwl.no_cot_floor reuses the derivation of base:no-cot-isotropic-error (the minimum over "
                 "the sparse block Ṽ, symbolic d); what this record adds is that the minimum over ALL entries of V and "
