@@ -197,7 +197,8 @@ def verdict_cells(report: CheckReport, verdict: Verdict) -> tuple[str, str, str,
     where = f" (worst of {len(verdict.estimate)} components: #{worst + 1})" if len(verdict.estimate) > 1 else ""
     return (exact_text(verdict, worst) + where, estimate_text(verdict, worst), f"{verdict.samples:,}",
             f"|z| {verdict.z_max:.2f} vs z* {verdict.z_critical:.2f}; resolution {verdict.resolution:.2g} / "
-            f"tolerance {verdict.tolerance:.2g}")
+            f"tolerance {verdict.tolerance:.2g}"
+            + (f"; finite-size allowance {verdict.bias:.2g}" if verdict.bias else ""))
 
 
 def control_outcome(verdict: Verdict) -> str:

@@ -152,3 +152,15 @@ def test_progress_reports_every_batch_and_leaves_the_numbers_unchanged():
     loud = run_check(record, samples=8000, seed=2, progress=lambda *step: seen.append(step)).to_dict(timings=False)
     assert loud == quiet
     assert seen == [("prediction", 4 * i, 40) for i in range(1, 11)]   # its control is a formula: no second run
+
+
+def test_a_declared_finite_size_allowance_counts_only_the_deviation_beyond_it():
+    # lu:result-1 at 100× its rows: 0.754548 ± 0.00098 against the d → ∞ value 0.771806 (measured). Without the
+    # allowance the limit is rejected (z 17.6); with the declared 0.025 it passes, and the control is still rejected.
+    estimate, se = np.array([0.754548]), np.array([0.00098])
+    limit, typo = sp.Float("0.771806"), sp.Float("0.675808")
+    assert judge(estimate, se, limit, 12000, 0.035).outcome == FAIL
+    assert judge(estimate, se, limit, 12000, 0.035, bias=0.025).outcome == PASS
+    rejected = judge(estimate, se, typo, 12000, 0.035, bias=0.025)
+    assert rejected.outcome == FAIL and rejected.z_max > 50
+    assert "finite-size allowance 0.025" in rejected.summary()

@@ -214,7 +214,7 @@ def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor, a
         return (diverged(str(error), samples, check.tolerance, alpha),
                 diverged("not judged: the prediction's simulation diverged", samples, check.tolerance, alpha))
     prediction = judge(estimate_.mean, estimate_.standard_error, expected, estimate_.count, check.tolerance, alpha,
-                       batches)
+                       batches, check.bias)
 
     control = check.control
     if control.quantity is not None:
@@ -227,11 +227,12 @@ def _run_monte_carlo(record: Any, samples: int, seed: int, executor: Executor, a
     control_expected = control.expected() if control.expected is not None else expected
     if control.quantity is None:
         gap = max(abs(float(a - b)) for a, b in zip(as_mpf_vector(control_expected), as_mpf_vector(expected)))
-        if gap <= check.tolerance:
-            raise ValueError(f"{record.id}: the negative control lies within the tolerance of the prediction "
-                             f"({gap:.3g} ≤ {check.tolerance:.3g}); it could never be rejected")
+        if gap <= check.tolerance + check.bias:
+            raise ValueError(f"{record.id}: the negative control lies within the tolerance (and finite-size allowance) "
+                             f"of the prediction ({gap:.3g} ≤ {check.tolerance + check.bias:.3g}); it could never be "
+                             f"rejected")
     rejected = judge(estimate_.mean, estimate_.standard_error, control_expected, estimate_.count, check.tolerance,
-                     alpha, batches)
+                     alpha, batches, check.bias)
     return prediction, rejected
 
 

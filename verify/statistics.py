@@ -83,6 +83,7 @@ class Verdict:
     tolerance: float
     resolution: float = field(default=0.0)   # z*·max SE: the smallest deviation the check could detect
     note: str = ""                            # why there is no estimate (the simulation diverged)
+    bias: float = 0.0                         # the declared finite-size allowance (asymptotic predictions)
 
     def summary(self) -> str:
         if self.note:
@@ -99,8 +100,9 @@ class Verdict:
             worst = int(np.argmax(scaled))
             body = (f"{len(self.estimate)} components, worst {self.estimate[worst]:.6g} ± "
                     f"{self.standard_error[worst]:.2g} vs {self.predicted[worst]:.6g}")
+        allowance = f", finite-size allowance {self.bias:.2g}" if self.bias else ""
         return (f"{self.outcome}: {body} (|z| max {self.z_max:.2f}, z* {self.z_critical:.2f}, "
-                f"n = {self.samples}, resolution {self.resolution:.2g} / tolerance {self.tolerance:.2g})")
+                f"n = {self.samples}, resolution {self.resolution:.2g} / tolerance {self.tolerance:.2g}{allowance})")
 
 
 def as_mpf_vector(value) -> list[mpmath.mpf]:
@@ -114,11 +116,13 @@ def as_mpf_vector(value) -> list[mpmath.mpf]:
 
 
 def judge(estimate: np.ndarray, standard_error: np.ndarray, predicted, samples: int, tolerance: float,
-          alpha: float = 1e-4, batches: int | None = None) -> Verdict:
+          alpha: float = 1e-4, batches: int | None = None, bias: float = 0.0) -> Verdict:
     """The three-valued verdict described in the module docstring.
 
     With few batch means (``batches`` below 30) the critical value is Student's t with batches − 1 degrees of
-    freedom, since the SE is itself estimated from so few means; otherwise the normal z*.
+    freedom, since the SE is itself estimated from so few means; otherwise the normal z*. ``bias``: a declared
+    finite-size allowance (a simulation at finite d against a d → ∞ prediction); z counts only the part of each
+    deviation beyond it.
     """
     estimate = np.ravel(np.asarray(estimate, dtype=float))
     se = np.ravel(np.asarray(standard_error, dtype=float))
@@ -128,7 +132,7 @@ def judge(estimate: np.ndarray, standard_error: np.ndarray, predicted, samples: 
     level = alpha / (2 * len(estimate))
     z_crit = float(student_t.isf(level, batches - 1) if batches is not None and batches < 30 else norm.isf(level))
     with mpmath.workdps(50):
-        deviations = [float(abs(mpmath.mpf(float(e)) - x)) for e, x in zip(estimate, exact)]
+        deviations = [max(0.0, float(abs(mpmath.mpf(float(e)) - x)) - bias) for e, x in zip(estimate, exact)]
     # A component with SE 0 is the same in every draw (an exactly zero entry, say): only a deviation beyond float64
     # round-off, 1e-12 relative, counts against it.
     round_off = np.array([1e-12 * max(1.0, abs(float(x))) for x in exact])
@@ -143,4 +147,4 @@ def judge(estimate: np.ndarray, standard_error: np.ndarray, predicted, samples: 
     else:
         outcome = INCONCLUSIVE
     return Verdict(outcome, estimate.tolist(), se.tolist(), [float(x) for x in exact], int(samples), z_max, z_crit,
-                   alpha, float(tolerance), resolution)
+                   alpha, float(tolerance), resolution, bias=float(bias))

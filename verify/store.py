@@ -43,7 +43,8 @@ def code_version() -> str:
 def check_key(record: Any, *, seed: int, samples: int | None, alpha: float) -> str:
     """The key of one check's result: id, seed, samples, level, the check's declaration, the code version."""
     check = record.check
-    declaration = f"{describe(check.quantity)}|{getattr(check, 'tolerance', None)}|{check.control.description}"
+    declaration = (f"{describe(check.quantity)}|{getattr(check, 'tolerance', None)}|{getattr(check, 'bias', 0.0)}|"
+                   f"{check.control.description}")
     declared = hashlib.sha256(declaration.encode()).hexdigest()[:16]
     return f"{record.id}|seed={seed}|samples={samples}|alpha={alpha}|check={declared}|code={code_version()}"
 

@@ -54,7 +54,7 @@ def _statement() -> list[sp.Basic]:
 _TAU, _ALPHA, _RHO, _KAPPA = 3, 2, R_(1, 10), 2
 _DIMENSIONS = (12, 24)
 _TEST_PROMPTS = 2_000
-_ROWS = 120
+_ROWS = 200
 
 
 def _simulated(d: int) -> ReducedAttentionTestError:
@@ -106,7 +106,9 @@ result_1 = Record(
                 "(d = 8), +0.154 ± 0.006 (d = 12), +0.109 ± 0.005 (d = 16), +0.069 ± 0.004 (d = 24), about 1.5/d + "
                 "4.6/d²; so each row pairs a draw at d = 12 with one at d = 24 and extrapolates linearly in 1/d, "
                 "(24 e₂₄ − 12 e₁₂)/12, whose remaining O(1/d²) bias was measured at −0.023 ± 0.006 (two runs, "
-                "320 rows), half the tolerance 0.045 and about 2 SE of the 120-row check." + _MAP),
+                "320 rows) and −0.0173 ± 0.0010 (12 000 rows, --precision high); the check declares it as a "
+                "finite-size allowance of 0.025, so the verdict stays right at any precision (without it, 100× the "
+                "rows rejected the limit at z = 17.6)." + _MAP),
     proof=("Write the ridgeless fit as Γ̂ = lim_{λ→0} (Σ_μ H_μ H_μᵀ + λI)⁻¹ Σ_μ H_μ y_μ over n = τd² contexts, and "
            "the ICL error as 1 + ρ − (2/d) tr(Γ̂A) + (1/d) tr(Γ̂ᵀΓ̂B) with the test moments A, B of H_Z.\n\n"
            "The H_μ are d(d + 1)-dimensional with a covariance set by the k = κd training tasks through "
@@ -126,7 +128,8 @@ result_1 = Record(
         control=NegativeControl("a sign typo in k*: [1 + κ(m*/(κ + m*))²]⁻¹ instead of [1 − κ(m*/(κ + m*))²]⁻¹",
                                 expected=lambda: lu.icl_error_exact(_TAU, _ALPHA, _RHO, _KAPPA,
                                                                     task_factor_fn=lu.flipped_task_factor)),
-        tolerance=0.045,      # the control (0.0960 away) must lie beyond twice the tolerance
+        tolerance=0.035,      # the control (0.0960 away) must lie beyond bias + twice the tolerance
+        bias=0.025,           # the extrapolation's measured O(1/d²) remainder, −0.0173 ± 0.0010 (derivation)
         samples=_ROWS * _QUANTITY.draws_per_unit,
     ),
 )
