@@ -37,6 +37,8 @@ def exact_scalar(value: object, name: str) -> sp.Expr:
             return sp.Rational(value)
         except (TypeError, ValueError):
             raise InputError(f"{name} must be a number, got {value!r}") from None
+        except ZeroDivisionError:
+            raise InputError(f"{name} must be a number, got {value!r} (a division by zero)") from None
     try:
         result = sp.sympify(value, strict=True)
     except (sp.SympifyError, TypeError):

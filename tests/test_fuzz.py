@@ -33,9 +33,10 @@ TIME_LIMIT = 20          # seconds per call: a hostile size must be refused, not
 ATTACK = "__import__('os').system('echo pwned')"
 
 HOSTILE_SCALARS = [0, -1, 10 ** 12, 2.5, float("nan"), float("inf"), None, "x", ATTACK, np.float32(0.1), True,
-                   np.int64(3), [1, 2]]
+                   np.int64(3), [1, 2], "1/0"]
 HOSTILE_MATRICES = [[[1, 2, 3]], [[1, 2], [0, 1]], [[-1, 0], [0, 1]], [[0, 0], [0, 0]], [[float("nan"), 0], [0, 1]],
-                    np.eye(3), "eye(2)", ATTACK, None, 3, np.eye(2, dtype=np.float32) / 10, [[1, 0], [0]]]
+                    np.eye(3), "eye(2)", ATTACK, None, 3, np.eye(2, dtype=np.float32) / 10, [[1, 0], [0]],
+                    [[1, 0], [0, "1/0"]]]
 
 
 @contextmanager
@@ -132,3 +133,8 @@ def test_code_in_a_string_is_never_run(tmp_path, monkeypatch):
     with pytest.raises(InputError):
         registry.get("synergy:lem-A.1").evaluate(A=attack, Sigma=[[1]], n=2)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_division_by_zero_in_a_string_is_named_as_such():
+    with pytest.raises(InputError, match=r"got '1/0' \(a division by zero\)"):
+        registry.get("base:gamma-star").evaluate(Sigma=[[1, 0], [0, "1/0"]], n=2)
