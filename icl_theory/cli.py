@@ -168,7 +168,7 @@ def _cmd_show(record_id: str, latex_only: bool) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from derivations import registry
     from verify.executors import make_executor
-    from verify.runner import planned_samples
+    from verify.budget import refuse_long_run
     from verify.store import ResultStore, stored_or_run
 
     if args.resume and args.out is None:
@@ -178,9 +178,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     records = registry.select(args.ids)
     store = ResultStore(args.out) if args.out is not None else None
     executor = make_executor(args.workers, args.executor, args.scheduler)
-    samples = {record.id: planned_samples(record, args.samples, args.precision, args.alpha) for record in records}
     progress = not args.quiet and sys.stderr.isatty()
-    _refuse_long_runs(records, samples, args)
+    refuse_long_run(records, samples=args.samples, precision=args.precision, alpha=args.alpha, workers=args.workers,
+                    seed=args.seed, minutes=args.max_minutes, announce=progress)
     reports = []
     for position, record in enumerate(records, 1):
         show = _progress_line(position, len(records), record.id)
@@ -216,23 +216,6 @@ def _progress_line(position: int, count: int, record_id: str) -> Callable[..., N
         print(f"\r\033[Kcheck {position} of {count}: {record_id}{bar}", end="", file=sys.stderr, flush=True)
 
     return show
-
-
-def _refuse_long_runs(records: list, samples: dict, args: argparse.Namespace) -> None:
-    """With more draws than the records declare, project the run's time from a short pilot per check and refuse it
-    (InputError, before anything runs) when it is over --max-minutes."""
-    from verify.budget import project, refuse_over_budget
-    from verify.runner import planned_samples
-
-    if args.samples is None and args.precision == "default":
-        return
-    if not args.quiet and sys.stderr.isatty():
-        print("\r\033[Kprojecting the run time (a short pilot per check) …", end="", file=sys.stderr, flush=True)
-    projections = [project(record, samples[record.id], args.workers, args.seed) for record in records
-                   if samples[record.id] is not None and samples[record.id] > planned_samples(record, alpha=args.alpha)]
-    total = refuse_over_budget(projections, args.max_minutes, args.workers)
-    if not args.quiet and sys.stderr.isatty():
-        print(f"\r\033[Kprojected run time: about {total / 60:.1f} min on {args.workers} worker(s)", file=sys.stderr)
 
 
 def _cmd_latex(args: argparse.Namespace) -> int:

@@ -34,9 +34,9 @@ if TYPE_CHECKING:   # the command line imports this module for its parser: the h
 
 # Which results each figure illustrates (the one place this is said; tests/test_report.py checks every name is a
 # figure of icl_theory.figures and every id a registered record).
-# verify's options the report shares (the same argparse actions). Not --precision / --max-minutes: the report does not
-# run verify's run-time projection, so it keeps to the records' own draws unless --samples says otherwise.
-RUN_OPTIONS = ("--samples", "--seed", "--workers", "--executor", "--scheduler", "--alpha", "--quiet")
+# verify's options the report shares (the same argparse actions). Not --precision: the report keeps to the records'
+# own draws unless --samples says otherwise, and then refuses a run projected over --max-minutes as verify does.
+RUN_OPTIONS = ("--samples", "--seed", "--workers", "--executor", "--scheduler", "--alpha", "--quiet", "--max-minutes")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -81,6 +81,7 @@ class Entry:
 def command(args: argparse.Namespace) -> int:
     """Run (or read back) the checks, draw the figures, write report.md and report.html; the verify exit status."""
     from derivations import registry
+    from verify.budget import refuse_long_run
     from verify.executors import make_executor
     from verify.store import ResultStore, code_version, stored_or_run, write_atomically
 
@@ -91,6 +92,8 @@ def command(args: argparse.Namespace) -> int:
     out = store.directory
     executor = make_executor(args.workers, args.executor, args.scheduler)
     progress = not args.quiet and sys.stderr.isatty()
+    refuse_long_run(records, samples=args.samples, precision="default", alpha=args.alpha, workers=args.workers,
+                    seed=args.seed, minutes=args.max_minutes, announce=progress)
     reports = []
     for position, record in enumerate(records, 1):
         if progress:

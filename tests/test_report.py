@@ -69,6 +69,7 @@ def test_report_md_states_each_result_with_its_numbers_and_reuses_the_store(caps
     (["report", "--out", "{dir}", "nothing:*"], "no result id matches 'nothing:*'"),
     (["report", "--out", "{dir}", "--alpha", "2"], "--alpha must be between 0 and 1"),
     (["report", "--out", "{dir}", "--samples", "0"], "must be ≥ 1"),
+    (["report", "--out", "{dir}", "tts:thm-3.3", "--samples", "100000000000"], "over the limit of 30 min"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
     (tmp_path / "a-file").write_text("x")

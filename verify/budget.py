@@ -10,6 +10,7 @@ It is an estimate for this machine (a busy machine projects longer), so the limi
 from __future__ import annotations
 
 import math
+import sys
 import time
 import zlib
 from dataclasses import dataclass
@@ -51,6 +52,27 @@ def project(record: Any, samples: int, workers: int = 1, seed: int = 0) -> Proje
             quantity.draw(rng, pilot)
         seconds += (time.perf_counter() - start) / pilot * rows
     return Projection(record.id, samples, seconds / max(1, workers))
+
+
+def refuse_long_run(records: list[Any], *, samples: int | None, precision: str, alpha: float, workers: int,
+                    seed: int, minutes: float, announce: bool = False) -> None:
+    """A run with more draws than the records declare (``samples`` given, or a higher ``precision``): project it from
+    a short pilot per check and refuse it (InputError, before anything runs) when it is over ``minutes``; with
+    ``announce``, say so on stderr. A run at the declared sizes is not projected."""
+    from verify.runner import planned_samples
+
+    if samples is None and precision == "default":
+        return
+    if announce:
+        print("\r\033[Kprojecting the run time (a short pilot per check) …", end="", file=sys.stderr, flush=True)
+    projections = []
+    for record in records:
+        planned = planned_samples(record, samples, precision, alpha)
+        if planned is not None and planned > planned_samples(record, alpha=alpha):
+            projections.append(project(record, planned, workers, seed))
+    total = refuse_over_budget(projections, minutes, workers)
+    if announce:
+        print(f"\r\033[Kprojected run time: about {total / 60:.1f} min on {workers} worker(s)", file=sys.stderr)
 
 
 def refuse_over_budget(projections: list[Projection], minutes: float, workers: int) -> float:
