@@ -3,19 +3,23 @@
     python3 benchmarks/run.py            # full tables: d ∈ {3, 5, 20, 100}, m ∈ {d, 4d}, k ∈ {1, 4, 8}
     python3 benchmarks/run.py --quick    # under a minute: d = 20, m = 80, k = 4 and d ∈ {3, 5}, m ∈ {d, 4d}, k = 4
 
-Three ways to produce the same samples (x ~ N(0, I_d), w* ~ N(0, I_d), Ṽ = −I/1.5, W̃ = I, ŵ_0 = 0):
+Ways to produce the same samples (x ~ N(0, I_d), w* ~ N(0, I_d), Ṽ = −I/1.5, W̃ = I, ŵ_0 = 0):
 
 * estimator — ``CotWeightError(...).draw`` (verify/quantities.py → verify/simulator.py, the real layer: embedding,
-  full V and W, appended CoT columns);
+  full V and W, appended CoT columns), as the records run it: the prompt's Gram X Xᵀ drawn directly
+  (``sampling.draw_gram``, Bartlett's decomposition: the layer reads a prompt only through Z_0 Z_0ᵀ);
+* columns   — the same estimator with X drawn column by column (``sampler="columns"``; the kernel of 2026-11-25);
 * floor     — only drawing the Gaussian inputs and forming what the layer needs from them: X (``draw_covariates``),
-  w* (``draw_tasks``) and X Xᵀ, batched. No simulator can be faster than this (same random numbers);
+  w* (``draw_tasks``) and X Xᵀ, batched: the issue's floor, which no simulator that draws X can beat;
+* gram floor — only ``draw_gram`` and ``draw_tasks``: the floor of the Gram-drawing estimator;
 * loop      — the plain definition per sample in numpy: build Z, then k times z ← z + V Z Zᵀ W z / m, append.
 
 Rates are samples per second, medians over repeats (one process, one BLAS thread unless OPENBLAS_NUM_THREADS is
 set; the machine's other load adds noise).
 ``peak_mb`` is the tracemalloc peak of one ``draw`` of a batch at the default case. ``precision_gain`` is the
-(variance × time) of plain Monte Carlo over that of ``cot_error_basis_average`` per prompt at the default case
-(the conditional expectation over w* given X; see verify/simulator.py), measured on the same batches.
+(variance × time) per prompt of plain Monte Carlo (X drawn by columns, one w* per prompt) over that of the
+estimator with the average over w* (``task_average=True``: ``cot_error_basis_average``, the conditional expectation
+over w* given the prompt) at the default case; the table also gives it for the Gram draw alone.
 The last line of the output is ``floor_ratio=X loop_speedup=Y precision_gain=Z peak_mb=W``: floor_ratio = floor
 rate / estimator rate at the default case, loop_speedup = the smallest estimator rate / loop rate over the cases
 with d ≤ 5 that were run.
@@ -42,9 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verify.quantities import CotWeightError  # noqa: E402
 from verify.executors import SerialExecutor  # noqa: E402
 from verify.runner import CHUNK, batch_seeds, estimate  # noqa: E402
-from verify.sampling import covariance_root, draw_covariates, draw_tasks  # noqa: E402
-from verify.simulator import (cot_error_basis_average, sparse_key_query_matrix,  # noqa: E402
-                              sparse_value_matrix)
+from verify.sampling import covariance_root, draw_covariates, draw_gram, draw_tasks  # noqa: E402
+from verify.simulator import sparse_key_query_matrix, sparse_value_matrix  # noqa: E402
 
 Draw = Callable[[np.random.Generator, int], np.ndarray]
 DEFAULT = (20, 80, 4)
@@ -57,8 +60,9 @@ def batch_size(d: int, m: int) -> int:
     return int(min(CHUNK, max(100, ELEMENTS_PER_BATCH // (d * m))))
 
 
-def estimator(d: int, m: int, k: int) -> Draw:
-    quantity = CotWeightError.single(np.eye(d), m, V_SCALE * np.eye(d), k).resolved()
+def estimator(d: int, m: int, k: int, **options: object) -> Draw:
+    """``CotWeightError.draw`` at this case; ``options`` as for CotWeightError (sampler, task_average)."""
+    quantity = CotWeightError.single(np.eye(d), m, V_SCALE * np.eye(d), k, **options).resolved()
     return quantity.draw
 
 
@@ -69,6 +73,17 @@ def floor(d: int, m: int, k: int) -> Draw:
         X = draw_covariates(rng, root, m, batch)
         draw_tasks(rng, d, batch)
         return X @ X.transpose(0, 2, 1)
+
+    return draw
+
+
+def gram_floor(d: int, m: int, k: int) -> Draw:
+    root = covariance_root(np.eye(d))
+
+    def draw(rng: np.random.Generator, batch: int) -> np.ndarray:
+        S = draw_gram(rng, root, m, batch)
+        draw_tasks(rng, d, batch)
+        return S
 
     return draw
 
@@ -135,24 +150,20 @@ def streaming_peak_mb(d: int, m: int, k: int, samples: int) -> float:
         tracemalloc.stop()
 
 
-def precision_gain(d: int, m: int, k: int, batch: int, repeats: int) -> tuple[float, float, float]:
-    """((variance × time) plain / basis-averaged, plain variance, averaged variance) per prompt, same prompts.
+def precision_gain(d: int, m: int, k: int, batch: int, repeats: int) -> dict[str, tuple[float, float]]:
+    """Per estimator, ((variance × time) of plain Monte Carlo / its own, its variance per prompt).
 
-    Plain: one draw of w* per prompt and ‖ŵ_k − w*‖². Averaged: E_w*[‖ŵ_k − w*‖² | X] per prompt by pushing the
-    d basis tasks through the same prompt (``cot_error_basis_average``). Times are medians over ``repeats``.
+    Plain: X drawn by columns, one w* per prompt, ‖ŵ_k − w*‖². "gram": X Xᵀ drawn directly, one w* per prompt.
+    "gram+avg": X Xᵀ drawn directly and E_w*[‖ŵ_k − w*‖² | X] by pushing the d basis tasks through the same prompt
+    (``task_average``). Rates are medians over ``repeats``; variances from 4 batches of fresh draws.
     """
-    root = covariance_root(np.eye(d))
-    V, W = sparse_value_matrix(V_SCALE * np.eye(d)), sparse_key_query_matrix(np.eye(d))
-    plain_draw = estimator(d, m, k)
-
-    def averaged_draw(rng: np.random.Generator, size: int) -> np.ndarray:
-        return cot_error_basis_average(draw_covariates(rng, root, m, size), V, W, k)
-
-    plain_rate, averaged_rate = rates([(plain_draw, batch), (averaged_draw, batch)], repeats)
-    plain = plain_draw(np.random.default_rng(1), 4 * batch)[:, 0]
-    averaged = averaged_draw(np.random.default_rng(1), 4 * batch)
-    plain_var, averaged_var = float(np.var(plain, ddof=1)), float(np.var(averaged, ddof=1))
-    return (plain_var / plain_rate) / (averaged_var / averaged_rate), plain_var, averaged_var
+    draws = {"plain": estimator(d, m, k, sampler="columns"), "gram": estimator(d, m, k),
+             "gram+avg": estimator(d, m, k, task_average=True)}
+    speed = dict(zip(draws, rates([(draw, batch) for draw in draws.values()], repeats)))
+    variance = {name: float(np.var(draw(np.random.default_rng(1), 4 * batch)[:, 0], ddof=1))
+                for name, draw in draws.items()}
+    cost = {name: variance[name] / speed[name] for name in draws}
+    return {name: (cost["plain"] / cost[name], variance[name]) for name in draws}
 
 
 def cases(quick: bool) -> list[tuple[int, int, int]]:
@@ -171,32 +182,34 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"samples/s (median of {repeats}); x ~ N(0, I), Ṽ = −I/1.5, W̃ = I; one process, "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
-    print(f"{'d':>4} {'m':>4} {'k':>2} {'batch':>6} {'estimator':>11} {'floor':>11} {'loop':>9} "
-          f"{'floor/est':>9} {'est/loop':>9} {'floor/loop':>10}")
+    print(f"{'d':>4} {'m':>4} {'k':>2} {'batch':>6} {'estimator':>11} {'columns':>11} {'floor':>11} "
+          f"{'gram floor':>11} {'loop':>9} {'floor/est':>9} {'gfloor/est':>10} {'est/loop':>9}")
     results = {}
     for d, m, k in cases(args.quick):
         batch = batch_size(d, m)
         loop_batch = max(20, min(2000, 40_000_000 // (d * d * m * (k + 1))))
-        est, flo, lp = rates([(estimator(d, m, k), batch), (floor(d, m, k), batch), (loop(d, m, k), loop_batch)],
-                             repeats)
+        est, col, flo, gflo, lp = rates([(estimator(d, m, k), batch), (estimator(d, m, k, sampler="columns"), batch),
+                                         (floor(d, m, k), batch), (gram_floor(d, m, k), batch),
+                                         (loop(d, m, k), loop_batch)], repeats)
         results[d, m, k] = (est, flo, lp)
-        print(f"{d:>4} {m:>4} {k:>2} {batch:>6} {est:>11,.0f} {flo:>11,.0f} {lp:>9,.0f} {flo / est:>9.2f} "
-              f"{est / lp:>9.1f} {flo / lp:>10.1f}", flush=True)
+        print(f"{d:>4} {m:>4} {k:>2} {batch:>6} {est:>11,.0f} {col:>11,.0f} {flo:>11,.0f} {gflo:>11,.0f} "
+              f"{lp:>9,.0f} {flo / est:>9.2f} {gflo / est:>10.2f} {est / lp:>9.1f}", flush=True)
 
     d, m, k = DEFAULT
     memory = peak_mb(estimator(d, m, k), batch_size(d, m))
     print(f"\npeak memory of one draw of {batch_size(d, m)} samples at d = {d}, m = {m}, k = {k}: {memory:.1f} MB "
-          f"(tracemalloc); X alone is {batch_size(d, m) * d * m * 8 / 1e6:.1f} MB")
+          f"(tracemalloc; X of that batch, which the estimator does not draw, would be {batch_size(d, m) * d * m * 8 / 1e6:.1f} MB)")
     sizes = (10**4, 10**5) if args.quick else (10**4, 10**5, 10**6, 10**7)
     peaks = ", ".join(f"{n:.0e} samples {streaming_peak_mb(5, 20, 4, n):.1f} MB" for n in sizes)
     print(f"peak memory of the runner's estimate at d = 5, m = 20, k = 4 (batches of ≤ {CHUNK} draws): {peaks}")
-    print("precision per second, plain Monte Carlo vs averaged over w* (cot_error_basis_average):")
+    print("precision per second: (variance × time) of plain Monte Carlo (X by columns, one w* per prompt) over the "
+          "estimator's, and the variance per prompt:")
     for case in [DEFAULT] if args.quick else [DEFAULT, (5, 20, 4), (20, 80, 1), (20, 80, 8), (100, 400, 4)]:
-        case_gain, plain_var, averaged_var = precision_gain(*case, batch_size(*case[:2]), repeats)
-        print(f"  d = {case[0]}, m = {case[1]}, k = {case[2]}: variance per prompt plain {plain_var:.4g}, "
-              f"averaged {averaged_var:.4g}; (variance × time) gain {case_gain:.2f}")
+        gains = precision_gain(*case, batch_size(*case[:2]), repeats)
+        print(f"  d = {case[0]}, m = {case[1]}, k = {case[2]}: "
+              + "; ".join(f"{name} gain {g:.2f} (variance {v:.4g})" for name, (g, v) in gains.items()))
         if case == DEFAULT:
-            gain = case_gain
+            gain = gains["gram+avg"][0]
 
     est, flo, _ = results[DEFAULT]
     small = [est / lp for (d, _, _), (est, _, lp) in results.items() if d <= 5]

@@ -118,7 +118,9 @@ def test_basis_average_is_the_sum_over_basis_tasks_of_the_plain_layer(seed, d, n
         Z_k = plain_rollout(embed(X, np.einsum("bd,bdn->bn", w_star, X)), V, W, n, k)
         error = (Z_k[:, block_slices(d).w, -1] if k else 0.0) - w_star
         expected += np.sum(error ** 2, axis=1)
-    assert_close(cot_error_basis_average(X, V, W, k), expected)
+    averages = cot_error_basis_average(X @ X.transpose(0, 2, 1), n, V, W, tuple(range(k + 1)))   # one rollout, all k
+    assert_close(averages[:, -1], expected)
+    assert_close(averages[:, 0], np.full(batch, float(d)))      # k = 0: ŵ_0 = 0, the error is ‖w*‖²
 
 
 def test_basis_average_is_the_mean_over_gaussian_tasks():
@@ -129,7 +131,8 @@ def test_basis_average_is_the_mean_over_gaussian_tasks():
     V, W = sparse_value_matrix(-0.5 * np.eye(d)), sparse_key_query_matrix(np.eye(d))
     errors = np.sum(cot_error_path(np.repeat(X, tasks, axis=0), rng.standard_normal((tasks, d)), V, W, k)[:, -1] ** 2,
                     axis=1)
-    assert abs(errors.mean() - cot_error_basis_average(X, V, W, k)[0]) < 5 * errors.std() / np.sqrt(tasks)
+    average = cot_error_basis_average(X @ X.transpose(0, 2, 1), n, V, W, (k,))[0, 0]
+    assert abs(errors.mean() - average) < 5 * errors.std() / np.sqrt(tasks)
 
 
 def test_bad_input_is_rejected():
@@ -143,9 +146,9 @@ def test_bad_input_is_rejected():
     with pytest.raises(InputError, match="V must have shape"):
         cot_error_path(X, w_star, np.eye(5), W, 1)
     with pytest.raises(InputError, match="sparse pattern"):
-        cot_error_basis_average(X, np.ones((6, 6)), W, 1)
+        cot_error_basis_average(np.ones((1, d, d)), 3, np.ones((6, 6)), W, (1,))
     with pytest.raises(InputError, match="shared by all prompts"):
-        cot_error_basis_average(X, V[None], W, 1)
+        cot_error_basis_average(np.ones((1, d, d)), 3, V[None], W, (1,))
 
 
 def test_task_average_has_the_same_mean_and_a_smaller_variance():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -35,10 +34,9 @@ def _text(output) -> str:
 def executed():
     _ensure_kernel()
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    start = time.perf_counter()
-    nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=120,
+    nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=120,   # per cell: a hang fails, never blocks
                             resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    return notebook, time.perf_counter() - start
+    return notebook
 
 
 def test_the_notebook_is_stored_without_outputs():
@@ -49,7 +47,7 @@ def test_the_notebook_is_stored_without_outputs():
 
 
 def test_the_notebook_runs_without_errors_and_shows_each_step(executed):
-    notebook, seconds = executed
+    notebook = executed
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     texts = "\n".join(_text(o) for o in outputs)
@@ -59,4 +57,3 @@ def test_the_notebook_runs_without_errors_and_shows_each_step(executed):
     assert "<CheckReport base:gamma-star: pass" in texts                         # prediction passes, control rejected
     assert any("image/png" in o.get("data", {}) for o in outputs)                # the figure
     assert "largest |z| over 15 points" in texts
-    assert seconds < 60, f"the notebook took {seconds:.0f} s"

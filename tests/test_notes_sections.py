@@ -36,7 +36,7 @@ def test_a_page_teaches_in_order():
     positions = [text.index(marker) for marker in order]
     assert positions == sorted(positions)
     assert "(base__gamma-star.md)" in text and "(tts__def-hardness.md)" in text   # Γ and Hard(Λ) linked
-    assert "- samples: 200,000 prompts" in text and "- tolerance: 0.1" in text and "`Sigma` = `Matrix(" in text
+    assert "- samples: 4,000 prompts" in text and "- tolerance: 0.1" in text and "`Sigma` = `Matrix(" in text
 
 
 def test_a_page_without_a_sketch_has_no_empty_section():

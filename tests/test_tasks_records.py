@@ -58,7 +58,6 @@ def test_check_passes_and_control_is_rejected(rid):
     report = run_check(registry.get(rid), seed=1)
     assert report.prediction.outcome == "pass", report.prediction.summary()
     assert report.control.outcome == "fail", report.control.summary()
-    assert report.seconds < 20
 
 
 def test_samplers_reject_bad_input():

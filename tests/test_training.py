@@ -160,3 +160,32 @@ def test_train_lsa_rejects_bad_input(kwargs, message):
     arguments = dict(steps=1, learning_rate=0.1, batch=4) | kwargs
     with pytest.raises(InputError, match=message):
         train_lsa(np.random.default_rng(0), SIGMA, N, **arguments)
+
+
+@pytest.mark.parametrize("mask", ["sparse", "full"])
+def test_runs_side_by_side_equal_separate_runs_on_the_same_prompts(monkeypatch, mask):
+    """train_lsa(runs=R) is R independent runs: given the same prompts (run r takes the r-th block of each batch),
+    every run's history equals a separate train_lsa run on its block, to round-off."""
+    from verify import training
+    from verify.sampling import Prompts
+
+    runs, batch, steps = 3, 8, 5
+    rng = np.random.default_rng(11)
+    batches = [draw_prompts(rng, covariance_root(SIGMA), N, runs * batch) for _ in range(steps + 1)]
+
+    def replay(blocks):
+        queue = iter(blocks)
+        monkeypatch.setattr(training, "draw_prompts", lambda *args: next(queue))
+
+    replay(batches)
+    together = train_lsa(np.random.default_rng(0), SIGMA, N, steps=steps, learning_rate=0.3, batch=batch,
+                         mask=mask, runs=runs)
+    assert together.V_tildes.shape == (runs, steps + 1, 3, 3) and together.losses.shape == (runs, steps + 1)
+    for r in range(runs):
+        part = slice(r * batch, (r + 1) * batch)
+        replay([Prompts(p.X[part], p.w_star[part], p.y[part]) for p in batches])
+        alone = train_lsa(np.random.default_rng(0), SIGMA, N, steps=steps, learning_rate=0.3, batch=batch, mask=mask)
+        np.testing.assert_allclose(together.V_tildes[r], alone.V_tildes, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(together.losses[r], alone.losses, rtol=1e-12)
+        np.testing.assert_allclose(together.W[r], alone.W, rtol=0, atol=1e-12)
+    assert not np.allclose(together.V_tildes[0], together.V_tildes[1])     # the runs saw different prompts

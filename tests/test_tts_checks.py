@@ -18,7 +18,6 @@ def test_check_passes_and_rejects_its_negative_control(record_id):
     report = run_check(RECORD[record_id], seed=1)
     assert report.prediction.outcome == PASS, report.prediction.summary()
     assert report.control.outcome == FAIL, report.control.summary()
-    assert report.seconds < 20
 
 
 @pytest.mark.parametrize("record_id", [r.id for r in tts.RECORDS if hasattr(r.check, "tolerance")])

@@ -15,12 +15,21 @@ import numpy as np
 
 from icl_errors import InputError
 from verify.quantity import DeterministicQuantity, Quantity, _Resolvable
-from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks, require_count
-from verify.simulator import (cot_error_basis_average, cot_error_path, cot_rollout, embed, sparse_key_query_matrix,
-                              sparse_value_matrix)
+from verify.sampling import covariance_root, draw_covariates, draw_gram, draw_prompts, draw_tasks, require_count
+from verify.simulator import (cot_error_basis_average, cot_error_path_from_gram, cot_rollout, embed,
+                              sparse_key_query_matrix, sparse_value_matrix)
 from verify.training import per_prompt_value_gradient, train_lsa
 
 DESIGNS = ("gaussian", "exact")
+SAMPLERS = ("gram", "columns")
+
+
+def require_exact_design_length(root: np.ndarray, m: int) -> int:
+    """d = the dimension of ``root``, or InputError unless m ≥ d (a prompt of m examples can have S = m Σ only then)."""
+    d = root.shape[0]
+    if require_count("m", m, 1) < d:
+        raise InputError(f"the exact-covariance design needs m >= d = {d}, got m = {m}")
+    return d
 
 
 def exact_covariance_prompts(rng: np.random.Generator, root: np.ndarray, m: int, batch: int) -> np.ndarray:
@@ -29,9 +38,7 @@ def exact_covariance_prompts(rng: np.random.Generator, root: np.ndarray, m: int,
     The m → ∞ design: the layer is run unchanged on a prompt whose sample covariance is exactly Σ (law of large
     numbers: S → Σ as m → ∞, which is what the m → ∞ statements use); only w* and Q are random.
     """
-    d = root.shape[0]
-    if require_count("m", m, 1) < d:
-        raise InputError(f"the exact-covariance design needs m >= d = {d}, got m = {m}")
+    d = require_exact_design_length(root, m)
     Q, R = np.linalg.qr(rng.standard_normal((batch, m, d)))
     Q = Q * np.sign(np.diagonal(R, axis1=1, axis2=2))[:, None, :]  # Haar: fix the signs of the QR factor
     return np.sqrt(m) * root @ Q.transpose(0, 2, 1)
@@ -60,6 +67,11 @@ class CotWeightError(Quantity):
     ``task_average``: instead of one task per prompt, the exact average over w* ~ N(0, I_d) given the prompt
     (``simulator.cot_error_basis_average``: the d basis tasks pushed through the same prompt; the rollout is linear in
     w* on the sparse pattern). Same mean, a smaller variance per unit of time at most sizes (benchmarks/run.py).
+
+    ``sampler``: the layer reads a prompt only through Z_0 Z_0ᵀ, i.e. through S = X Xᵀ and w*
+    (``simulator.cot_error_path_from_gram``). "gram" draws S directly (``sampling.draw_gram``: Bartlett's
+    decomposition, d(d+1)/2 random numbers per prompt; S = m Σ in the exact design); "columns" draws X column by
+    column (``draw_covariates``; ``exact_covariance_prompts``) and forms X Xᵀ. Same law either way.
     """
 
     Sigma: Any
@@ -68,12 +80,15 @@ class CotWeightError(Quantity):
     per_direction: bool = False
     W_tilde: Any = None
     task_average: bool = False
+    sampler: str = "gram"
 
     resolved_fields = ("Sigma", "groups", "W_tilde")
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
             raise InputError(f"design must be one of {', '.join(DESIGNS)}, got {self.design!r}")
+        if self.sampler not in SAMPLERS:
+            raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
         if self.task_average and self.per_direction:
             raise InputError("task_average gives the norm ‖ŵ_k − w*‖², not the per-direction errors")
         for group in self.groups:
@@ -85,22 +100,34 @@ class CotWeightError(Quantity):
         """One model at one depth on prompts of m examples."""
         return cls(Sigma, (PromptGroup(m, (V_tilde,), (k,)),), **options)
 
+    def prompt_grams(self, rng: np.random.Generator, root: np.ndarray, m: int, batch: int) -> np.ndarray:
+        """S = X Xᵀ of ``batch`` test prompts of m examples, shape (batch, d, d), drawn as ``sampler`` says."""
+        if self.design == "exact":
+            if self.sampler == "gram":
+                d = require_exact_design_length(root, m)
+                return np.broadcast_to(m * (root @ root.T), (batch, d, d))
+            X = exact_covariance_prompts(rng, root, m, batch)
+        elif self.sampler == "gram":
+            return draw_gram(rng, root, m, batch)
+        else:
+            X = draw_covariates(rng, root, m, batch)
+        return X @ X.transpose(0, 2, 1)
+
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         root = covariance_root(self.Sigma)
         d = root.shape[0]
         W = sparse_key_query_matrix(np.eye(d) if self.W_tilde is None else self.W_tilde)
         columns = []
         for group in self.groups:
-            X = (draw_covariates(rng, root, int(group.m), batch) if self.design == "gaussian"
-                 else exact_covariance_prompts(rng, root, int(group.m), batch))
+            m = int(group.m)
+            S = self.prompt_grams(rng, root, m, batch)
             if self.task_average:
-                for V_tilde in group.V_tildes:
-                    V = sparse_value_matrix(V_tilde)
-                    columns += [cot_error_basis_average(X, V, W, k)[:, None] for k in group.ks]
+                columns += [cot_error_basis_average(S, m, sparse_value_matrix(V_tilde), W, group.ks)
+                            for V_tilde in group.V_tildes]
                 continue
             w_star = draw_tasks(rng, d, batch)
             for V_tilde in group.V_tildes:
-                path = cot_error_path(X, w_star, sparse_value_matrix(V_tilde), W, max(group.ks))
+                path = cot_error_path_from_gram(S, w_star, m, sparse_value_matrix(V_tilde), W, max(group.ks))
                 for k in group.ks:
                     error = path[:, k - 1] if k else -w_star
                     columns.append(error ** 2 if self.per_direction else np.einsum("bd,bd->b", error, error)[:, None])
@@ -188,7 +215,7 @@ def draw_task_counts(rng: np.random.Generator, weights: Any, batch: int) -> np.n
 @dataclass(frozen=True)
 class SGDTrainedPreconditioner(Quantity):
     """One row per independent SGD run of ``train_lsa`` on prompts of n examples x ~ N(0, Σ) (fresh prompts each
-    step, sparse mask, Ṽ_0 = 0, W̃ = I): the Ṽ block averaged over the steps ``average_from``..``steps`` (Polyak
+    step, sparse mask, Ṽ_0 = 0, W̃ = I; the rows of a batch trained side by side): the Ṽ block averaged over the steps ``average_from``..``steps`` (Polyak
     averaging), flattened to d² entries. One row costs steps × prompts_per_step Monte Carlo draws."""
 
     Sigma: Any
@@ -209,12 +236,10 @@ class SGDTrainedPreconditioner(Quantity):
         return self.steps * self.prompts_per_step
 
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        rows = []
-        for _ in range(batch):
-            run = train_lsa(rng, self.Sigma, int(self.n), steps=int(self.steps),
-                            learning_rate=float(self.learning_rate), batch=int(self.prompts_per_step))
-            rows.append(run.V_tildes[run.steps >= self.average_from].mean(axis=0).ravel())
-        return np.array(rows)
+        runs = train_lsa(rng, self.Sigma, int(self.n), steps=int(self.steps), learning_rate=float(self.learning_rate),
+                         batch=int(self.prompts_per_step), runs=batch)
+        V_tildes = runs.V_tildes if batch > 1 else runs.V_tildes[None]
+        return V_tildes[:, runs.steps >= self.average_from].mean(axis=1).reshape(batch, -1)
 
 
 @dataclass(frozen=True)

@@ -47,18 +47,54 @@ def covariance_root(Sigma: np.ndarray) -> np.ndarray:
     return (R + R.T) / 2  # exactly symmetric
 
 
-def draw_covariates(rng: np.random.Generator, root: np.ndarray, n: int, batch: int) -> np.ndarray:
-    """X of shape (batch, d, n): columns x_i = R g_i with g_i ~ N(0, I_r) i.i.d., so x_i ~ N(0, R Rᵀ).
-
-    ``root`` is any finite (d, r) matrix R, typically ``covariance_root(Σ)``.
-    """
+def _checked_draw(root: np.ndarray, n: int, batch: int) -> tuple[np.ndarray, int, int]:
+    """(R, n, batch) as a float64 matrix and ints, or InputError naming the bad one."""
     R = np.asarray(root, dtype=np.float64)
     if R.ndim != 2 or 0 in R.shape:
         raise InputError(f"the covariance root must be a non-empty matrix, got shape {R.shape}")
     if not np.all(np.isfinite(R)):
         raise InputError("the covariance root has a non-finite entry")
-    n, batch = require_count("n", n, 1), require_count("batch", batch, 1)
-    return R @ rng.standard_normal((batch, R.shape[1], n))
+    return R, require_count("n", n, 1), require_count("batch", batch, 1)
+
+
+def draw_covariates(rng: np.random.Generator, root: np.ndarray, n: int, batch: int) -> np.ndarray:
+    """X of shape (batch, d, n): columns x_i = R g_i with g_i ~ N(0, I_r) i.i.d., so x_i ~ N(0, R Rᵀ).
+
+    ``root`` is any finite (d, r) matrix R, typically ``covariance_root(Σ)``.
+    """
+    R, n, batch = _checked_draw(root, n, batch)
+    return apply_root(R, rng.standard_normal((batch, R.shape[1], n)))
+
+
+def apply_root(R: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """R G for a (d, r) root and G of shape (batch, r, ·). A diagonal R scales the rows of G instead of a batched
+    matrix product: the same numbers (each entry is R_ii G_ij plus exact zeros) at a fraction of the cost."""
+    if R.shape[0] == R.shape[1] and np.array_equal(R, np.diag(np.diagonal(R))):
+        return G * np.diagonal(R)[:, None]
+    return R @ G
+
+
+def draw_gram(rng: np.random.Generator, root: np.ndarray, n: int, batch: int) -> np.ndarray:
+    """S = X Xᵀ for X = ``draw_covariates(rng, root, n, batch)``, in law, shape (batch, d, d), without drawing X.
+
+    X = R G with G (r × n) standard normal, so X Xᵀ = R (G Gᵀ) Rᵀ and G Gᵀ ~ Wishart_r(I, n). For n ≥ r, G Gᵀ is
+    drawn by Bartlett's decomposition (Bartlett 1933; Anderson, An Introduction to Multivariate Statistical
+    Analysis, Thm 7.2.1): G Gᵀ has the law of L Lᵀ with L lower triangular and independent entries,
+    L_ii = √χ²_{n−i+1} (i = 1..r) and L_ij ~ N(0, 1) below the diagonal: r(r+1)/2 random numbers per prompt in
+    place of r·n. For n < r, G is drawn and G Gᵀ formed.
+    """
+    R, n, batch = _checked_draw(root, n, batch)
+    r = R.shape[1]
+    if n < r:
+        G = rng.standard_normal((batch, r, n))
+    else:
+        G = np.zeros((batch, r, r))
+        below = np.tril_indices(r, -1)
+        G[:, below[0], below[1]] = rng.standard_normal((batch, len(below[0])))
+        diagonal = np.arange(r)
+        G[:, diagonal, diagonal] = np.sqrt(rng.chisquare(n - diagonal, size=(batch, r)))
+    G = apply_root(R, G)
+    return G @ G.transpose(0, 2, 1)
 
 
 def draw_tasks(rng: np.random.Generator, d: int, batch: int) -> np.ndarray:

@@ -20,9 +20,9 @@ from icl_errors import InputError
 from verify.sampling import require_count
 
 
-BLAS_BLOCK = 2 ** 17     # multiply-adds per BLAS call in ``_apply`` (OpenBLAS multithreads above 2¹⁸)
-PROMPT_BLOCK = 2 ** 19   # numbers of X and of the Gram block per block of prompts in ``cot_error_path`` (4 MB)
-SMALL_MATRIX = 64        # entries up to which ``_apply`` multiplies per-prompt matrices without BLAS
+BLAS_BLOCK = 2 ** 17     # multiply-adds per BLAS call in ``apply_to_rows`` (OpenBLAS multithreads above 2¹⁸)
+PROMPT_BLOCK = 2 ** 17   # numbers of S and of the Gram block per block of prompts in ``cot_error_path_from_gram`` (1 MB)
+SMALL_MATRIX = 64        # entries up to which ``apply_to_rows`` multiplies per-prompt matrices without BLAS
 
 
 class BlockSlices(NamedTuple):
@@ -122,7 +122,7 @@ def attention_readout(Z: np.ndarray, W: np.ndarray, n: int) -> np.ndarray:
     Costs O(batch · D · (D + columns)); Z Zᵀ is never formed. Inputs are assumed checked.
     """
     z = Z[:, :, -1]
-    Wz = (W @ z[:, :, None])[:, :, 0]
+    Wz = apply_to_rows(W, z)
     u = np.einsum("bdc,bd->bc", Z, Wz) / n
     return np.einsum("bdc,bc->bd", Z, u)
 
@@ -130,7 +130,7 @@ def attention_readout(Z: np.ndarray, W: np.ndarray, n: int) -> np.ndarray:
 def lsa_last_column(Z: np.ndarray, V: np.ndarray, W: np.ndarray, n: int) -> np.ndarray:
     """f(Z)[:, −1] = z + V Z (Zᵀ W z) / n, shape (batch, D), without the other columns of f(Z)."""
     Z, V, W, n = validate_layer(Z, V, W, n)
-    return Z[:, :, -1] + (V @ attention_readout(Z, W, n)[:, :, None])[:, :, 0]
+    return Z[:, :, -1] + apply_to_rows(V, attention_readout(Z, W, n))
 
 
 def _support(M: np.ndarray, axis: int) -> np.ndarray:
@@ -146,7 +146,7 @@ def _index(indices: np.ndarray) -> slice | np.ndarray:
     return indices
 
 
-def _apply(M: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+def apply_to_rows(M: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """M v for every row v of ``vectors`` (batch, q), M (p, q) shared or (batch, p, q): a batched matrix product.
 
     A shared M is applied to blocks of rows of at most BLAS_BLOCK / (p q) rows each, not as one tall product:
@@ -197,7 +197,7 @@ def _append_cot_columns(gram: np.ndarray, z: np.ndarray, V: np.ndarray, W: np.nd
     z = z.copy()
     appended = np.empty((k,) + z[:, rows].shape)   # step-major: each step writes one contiguous block
     for step in range(k):
-        z[:, o] += _apply(V_oc, _apply(gram, _apply(W_ri, z[:, i])))   # z_i is not read again: it becomes z_{i+1}
+        z[:, o] += apply_to_rows(V_oc, apply_to_rows(gram, apply_to_rows(W_ri, z[:, i])))   # z_i is not read again: it becomes z_{i+1}
         appended[step] = z[:, rows]
         if step + 1 == k:
             break
@@ -232,22 +232,22 @@ def cot_rollout(Z0: np.ndarray, V: np.ndarray, W: np.ndarray, n: int, k: int) ->
     return Z, w_hats
 
 
-def embedded_prompt_gram(X: np.ndarray, y: np.ndarray, z0: np.ndarray, support: GramSupport) -> np.ndarray:
-    """(Z_0 Z_0ᵀ)[c, r] of Z_0 = embed(X, y) with last column z0, from its blocks, without forming Z_0.
+def embedded_prompt_gram(S: np.ndarray, w_star: np.ndarray, z0: np.ndarray, support: GramSupport) -> np.ndarray:
+    """(Z_0 Z_0ᵀ)[c, r] of Z_0 = embed(X, y = w*ᵀX) with last column z0, from S = X Xᵀ and w*, without forming Z_0.
 
     The example columns (x_i; y_i; 0; 0) are nonzero only in the rows x, y, so their Gram is the (d+1) × (d+1)
-    matrix [[X Xᵀ, X y], [yᵀ Xᵀ, yᵀ y]] placed at those rows; the last column adds z0[c] z0[r]ᵀ. X (batch, d, n),
-    y (batch, n), z0 (batch, 2d+2).
+    matrix [[X Xᵀ, X y], [yᵀ Xᵀ, yᵀ y]] = [[S, S w*], [w*ᵀ S, w*ᵀ S w*]] placed at those rows; the last column adds
+    z0[c] z0[r]ᵀ. S (batch, d, d), w_star (batch, d), z0 (batch, 2d+2).
     """
-    batch, d, _ = X.shape
+    batch, d, _ = S.shape
     c, r = support.columns_of_V, support.rows_of_W
     data_c, data_r = c[c <= d], r[r <= d]           # rows x (0..d−1) and y (d) of the example columns
     if len(data_c) and len(data_r):
         data_gram = np.empty((batch, d + 1, d + 1))
-        np.matmul(X, X.transpose(0, 2, 1), out=data_gram[:, :d, :d])
-        np.einsum("bdn,bn->bd", X, y, out=data_gram[:, :d, d])
+        data_gram[:, :d, :d] = S
+        np.einsum("bij,bj->bi", S, w_star, out=data_gram[:, :d, d])
         data_gram[:, d, :d] = data_gram[:, :d, d]
-        np.einsum("bn,bn->b", y, y, out=data_gram[:, d, d])
+        np.einsum("bi,bi->b", w_star, data_gram[:, :d, d], out=data_gram[:, d, d])
         data_block = data_gram[:, _index(data_c)][:, :, _index(data_r)]
     if len(data_c) == len(c) and len(data_r) == len(r) and len(c) and len(r):
         gram = data_block                            # the example columns are all the layer reads (no copy)
@@ -264,54 +264,73 @@ def embedded_prompt_gram(X: np.ndarray, y: np.ndarray, z0: np.ndarray, support: 
 def cot_error_path(X: np.ndarray, w_star: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
     """ŵ_i − w* for i = 1..k per prompt, shape (batch, k, d): embed (X, y = w*ᵀX, ŵ_0 = 0), roll out k CoT steps.
 
-    X is (batch, d, n) and w_star (batch, d); n = X.shape[2]. The embedding Z_0 = [(x_i; y_i; 0; 0)_i, (0; 0; 0; 1)]
-    is held as its blocks: (X, y) for the example columns (their other rows are zero) and the last column z_0; the
-    layer reads them through the Gram block of ``embedded_prompt_gram``, and ``_append_cot_columns`` appends the
-    k output columns exactly as ``cot_rollout`` does on the materialized Z_0. Prompts are rolled out in blocks of
-    about PROMPT_BLOCK numbers of X and Gram each, so that every step finds its block's Gram in cache.
+    X is (batch, d, n) and w_star (batch, d); n = X.shape[2]. The layer reads the prompt only through Z_0 Z_0ᵀ,
+    so this is ``cot_error_path_from_gram`` of S = X Xᵀ.
     """
-    X, w_star = np.asarray(X, dtype=np.float64), np.asarray(w_star, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
     if X.ndim != 3 or 0 in X.shape:
         raise InputError(f"X must have shape (batch, d, n) with all sizes >= 1, got {X.shape}")
-    if w_star.shape != X.shape[:2]:
-        raise InputError(f"w_star must have shape {X.shape[:2]}, got {w_star.shape}")
-    batch, d, n = X.shape
-    k = require_count("k", k, 0)
+    return cot_error_path_from_gram(X @ X.transpose(0, 2, 1), w_star, X.shape[2], V, W, k)
+
+
+def cot_error_path_from_gram(S: np.ndarray, w_star: np.ndarray, n: int, V: np.ndarray, W: np.ndarray,
+                             k: int) -> np.ndarray:
+    """ŵ_i − w* for i = 1..k per prompt, shape (batch, k, d), for prompts of n examples with S = X Xᵀ (batch, d, d).
+
+    The embedding Z_0 = [(x_i; y_i; 0; 0)_i, (0; 0; 0; 1)] with y = w*ᵀX enters the layer f(Z) = Z + V Z Zᵀ W Z / n
+    only through Z_0 Z_0ᵀ, whose example part is [[S, S w*], [w*ᵀ S, w*ᵀ S w*]] (``embedded_prompt_gram``);
+    ``_append_cot_columns`` appends the k output columns exactly as ``cot_rollout`` does on the materialized Z_0.
+    Prompts are rolled out in blocks of about PROMPT_BLOCK numbers, so that every step finds its block in cache.
+    """
+    S, w_star = np.asarray(S, dtype=np.float64), np.asarray(w_star, dtype=np.float64)
+    if S.ndim != 3 or 0 in S.shape or S.shape[1] != S.shape[2]:
+        raise InputError(f"S must have shape (batch, d, d) with all sizes >= 1, got {S.shape}")
+    if w_star.shape != S.shape[:2]:
+        raise InputError(f"w_star must have shape {S.shape[:2]}, got {w_star.shape}")
+    batch, d, _ = S.shape
+    n, k = require_count("n", n, 1), require_count("k", k, 0)
     D = 2 * d + 2
     V, W = layer_matrices(V, W, batch, D)
     if not k:
         return np.empty((batch, 0, d))
     support = GramSupport.of(V, W)
     path = np.empty((batch, k, d))
-    block = max(16, PROMPT_BLOCK // (d * (n + d)))
+    block = max(16, PROMPT_BLOCK // (d * (2 * d + 2)))
     for start in range(0, batch, block):
         part = slice(start, start + block)
-        X_p, w_p = X[part], w_star[part]
+        S_p, w_p = S[part], w_star[part]
         V_p, W_p = (M if M.ndim == 2 else M[part] for M in (V, W))
-        z0 = np.zeros((len(X_p), D))
+        z0 = np.zeros((len(S_p), D))
         z0[:, block_slices(d).one] = 1.0
-        gram = embedded_prompt_gram(X_p, np.einsum("bd,bdn->bn", w_p, X_p), z0, support)
+        gram = embedded_prompt_gram(S_p, w_p, z0, support)
         w_hats = _append_cot_columns(gram, z0, V_p, W_p, support, n, k, rows=block_slices(d).w)
         path[part] = w_hats.transpose(0, 2, 1) - w_p[:, None, :]
     return path
 
 
-def cot_error_basis_average(X: np.ndarray, V: np.ndarray, W: np.ndarray, k: int) -> np.ndarray:
-    """E[‖ŵ_k − w*‖² | X] over w* ~ N(0, I_d) per prompt, shape (batch,): the d basis tasks w* = e_j pushed through
-    the same prompt X (batch, d, n), ŵ_0 = 0, and Σ_j ‖ŵ_k(e_j) − e_j‖² returned.
+def cot_error_basis_average(S: np.ndarray, n: int, V: np.ndarray, W: np.ndarray,
+                            ks: int | tuple[int, ...]) -> np.ndarray:
+    """E[‖ŵ_k − w*‖² | X] over w* ~ N(0, I_d) per prompt, for every k in ``ks``, shape (batch, len(ks)) (shape
+    (batch,) for a single int k): the d basis tasks w* = e_j pushed through the same prompt of n examples with
+    S = X Xᵀ (batch, d, d), ŵ_0 = 0, and Σ_j ‖ŵ_k(e_j) − e_j‖² returned. One rollout serves every k.
 
     Conditional expectation, not a formula: with V, W on the sparse pattern (V nonzero only in the block [w, x], W
     only in [x, w] and [y, one]) and ŵ_0 = 0, the rolled-out ŵ_k − w* is a linear map A(X) of w* (y = w*ᵀX enters
     the layer linearly and nothing else depends on w*), so E‖A w*‖² = Σ_j ‖A e_j‖² for w* ~ N(0, I_d). Each task
-    runs the layer unchanged on the embedding of (X, y_j = e_jᵀX = X[j]): its last column follows
-    z ← z + V[o, c] (Z Zᵀ)[c, r] W[r, i] z[i] / n (``GramSupport``), the Gram block read from the blocks of the
-    embedding (X y_jᵀ = (X Xᵀ)[:, j]); the d tasks share the prompt and X Xᵀ. V and W are shared (D, D).
+    runs the layer on the embedding of (X, y_j = e_jᵀX): its last column follows z ← z + V Z Zᵀ W z / n, where on
+    the pattern only the w rows move, so appended columns are zero in the x rows that V reads and (Z Zᵀ)[x, x] = S,
+    (Z Zᵀ)[x, y] = X y_jᵀ = S e_j stay the prompt's. With Ṽ = V[w, x], W̃ = W[x, w], c = W[y, one] and P the d × d
+    matrix whose column j is ŵ(e_j), one step for all d tasks at once is P ← P + Ṽ S (W̃ P + c I) / n, from P = 0.
+    V and W are shared (D, D).
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 3 or 0 in X.shape:
-        raise InputError(f"X must have shape (batch, d, n) with all sizes >= 1, got {X.shape}")
-    batch, d, n = X.shape
-    k = require_count("k", k, 0)
+    S = np.asarray(S, dtype=np.float64)
+    if S.ndim != 3 or 0 in S.shape or S.shape[1] != S.shape[2]:
+        raise InputError(f"S must have shape (batch, d, d) with all sizes >= 1, got {S.shape}")
+    batch, d, _ = S.shape
+    n = require_count("n", n, 1)
+    if not isinstance(ks, tuple):
+        return cot_error_basis_average(S, n, V, W, (ks,))[:, 0]
+    ks = tuple(require_count("k", k, 0) for k in ks)
     D = 2 * d + 2
     V, W = layer_matrices(V, W, 1, D)
     if V.ndim != 2 or W.ndim != 2:
@@ -323,30 +342,22 @@ def cot_error_basis_average(X: np.ndarray, V: np.ndarray, W: np.ndarray, k: int)
     if np.any(V[~pattern_V]) or np.any(W[~pattern_W]):
         raise InputError("the basis average needs V, W on the sparse pattern (V[w, x], W[x, w], W[y, one]): "
                          "only there is ŵ_k − w* linear in w*")
-    if not k:
-        return np.full(batch, float(d))
-    # On the pattern the appended columns change only the rows o ⊆ w, so they are zero in the rows c ⊆ x that the
-    # Gram block (Z Zᵀ)[c, r] is read in: it stays the prompt's, [S[c, r ∩ x], S[c, j]] for task j (its y column is
-    # X y_jᵀ = S e_j with S = X Xᵀ). The d tasks are carried as the d columns of one (D, d) state per prompt.
-    o, c, r, i = GramSupport.of(V, W)
-    r_x, reads_y = r[r < d], bool(np.any(r == d))
-    V_oc, W_ri = V[np.ix_(o, c)], W[np.ix_(r, i)]
-    average = np.empty(batch)
-    block = max(16, PROMPT_BLOCK // (d * (n + 4 * d)))   # prompts per block: X, S and the task states cached
+    V_tilde, W_tilde = V[blocks.w, blocks.x], W[blocks.x, blocks.w]
+    label_term = W[blocks.y, blocks.one][0, 0] * np.eye(d)        # c I: the y row of W z for the d tasks
+    identity_W = np.array_equal(W_tilde, np.eye(d))
+    last = max(ks, default=0)
+    average = np.empty((batch, len(ks)))
+    block = max(16, PROMPT_BLOCK // (3 * d * d))   # prompts per block: S, Ṽ S / n and P cached
     for start in range(0, batch, block):
-        X_p = X[start:start + block]
-        S = X_p @ X_p.transpose(0, 2, 1)
-        S_cr, S_c = S[:, c][:, :, r_x], S[:, c, :]
-        state = np.zeros((len(X_p), D, d))         # column j: the last column of Z for task e_j, first z_0
-        state[:, blocks.one, :] = 1.0
-        for _ in range(k):
-            U = W_ri @ state[:, i, :]              # (prompts, |r|, d): W z for every task
-            readout = S_cr @ U[:, :len(r_x)]
-            if reads_y:
-                readout += S_c * U[:, len(r_x)][:, None, :]
-            state[:, o, :] += V_oc @ (readout / n)
-        error = state[:, blocks.w, :] - np.eye(d)  # column j: ŵ_k(e_j) − e_j
-        average[start:start + block] = np.einsum("bij,bij->b", error, error)
+        A = V_tilde @ S[start:start + block] / n   # Ṽ S / n, once per prompt
+        P = np.zeros_like(A)
+        for step in range(last + 1):
+            for column, k in enumerate(ks):
+                if k == step:
+                    error = P - np.eye(d)         # column j: ŵ_k(e_j) − e_j
+                    average[start:start + block, column] = np.einsum("bij,bij->b", error, error)
+            if step < last:
+                P = P + A @ ((P if identity_W else W_tilde @ P) + label_term)
     return average
 
 

@@ -119,7 +119,7 @@ wishart_second_moment = Record(
         control=NegativeControl("the printed form (n−1)/n ΣBΣ + (2ΣBΣ + tr(ΣB)Σ)/n, which holds only for symmetric B",
                                 expected=lambda: _sbs_printed(_SBS_B, _SBS_SIGMA, _SBS_N)),
         tolerance=0.25,
-        samples=400_000,
+        samples=100_000,
     ),
     errata=("The printed Lemma A.2 writes 2ΣBΣ where the general identity has ΣBΣ + ΣBᵀΣ: the two agree only "
             "for symmetric B. Every use in the papers has a symmetric B, so no printed result is affected.",),
@@ -168,7 +168,7 @@ gamma_star = Record(
         control=NegativeControl("the un-regularised preconditioner Ṽ = −Σ⁻¹ is stationary",
                                 quantity=_training_gradient(lambda: -_PRE_SIGMA.inv())),
         tolerance=0.05,
-        samples=400_000,
+        samples=20_000,
     ),
 )
 
@@ -201,11 +201,13 @@ pretraining_min_error = Record(
                 "Σ); the tests confirm it equals d − tr(Γ⁻¹Σ), e.g. 376/637 at Σ = diag(1, 1/2, 1/4), n = 20."),
     check=MonteCarloCheck(
         quantity=CotWeightError.single(_PRE_SIGMA, _PRE_N,
-                                       lambda: pretraining.trained_preconditioner(_PRE_SIGMA, _PRE_N)),
+                                       lambda: pretraining.trained_preconditioner(_PRE_SIGMA, _PRE_N),
+                                       task_average=True),
         expected=lambda: pretraining.minimal_error(_PRE_SIGMA, _PRE_N),
         control=NegativeControl("Γ without the (1 + 1/n) factor: d − tr((Σ + tr(Σ)/n·I)⁻¹Σ)",
                                 expected=lambda: _min_error_ridge_typo(_PRE_SIGMA, _PRE_N)),
         tolerance=0.02,
+        samples=12_000,
     ),
 )
 
@@ -253,10 +255,11 @@ no_cot_isotropic_error = Record(
                 "d − 2cd + c²d(n + d + 1)/n; its stationary point is c* = n/(n + d + 1) (Mahankali et al.) and the "
                 "minimum d(d + 1)/(n + d + 1) (Huang–Wang–Lee)."),
     check=MonteCarloCheck(
-        quantity=CotWeightError.single(sp.eye(_ISO_D), _ISO_N, _isotropic_preconditioner),
+        quantity=CotWeightError.single(sp.eye(_ISO_D), _ISO_N, _isotropic_preconditioner, task_average=True),
         expected=lambda: _isotropic_value(_ISO_D, _ISO_N),
         control=NegativeControl("the asymptotic form d²/n", expected=lambda: sp.Rational(_ISO_D ** 2, _ISO_N)),
         tolerance=0.05,
+        samples=8_000,
     ),
 )
 

@@ -423,7 +423,7 @@ zfb_thm_42 = Record(
         control=NegativeControl("the bias term at order 1/N instead of 1/N²",
                                 expected=_thm_42_control),
         tolerance=0.02,
-        samples=1_000_000,
+        samples=340_000,
     ),
 )
 

@@ -176,7 +176,7 @@ cot_error = Record(
         control=NegativeControl("population GD's error d(1 − η)^{2k} (S replaced by its mean I)",
                                 expected=lambda: _CE_D * (1 - _CE_ETA) ** (2 * _CE_K)),
         tolerance=0.03,
-        samples=400_000,
+        samples=8_000,
     ),
 )
 

@@ -130,7 +130,7 @@ error_limit = Record(
         control=NegativeControl("the MP law at the training ratio d/n = 1 in place of the test ratio d/m = 1/2",
                                 expected=_limit_control),
         tolerance=0.15,
-        samples=1_000,
+        samples=400,
     ),
 )
 

@@ -8,6 +8,7 @@ n ∈ {8, 10, 11, 20, 30}; test covariance Σ = Λ (matched) or ``settings.ISOTR
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import sympy as sp
 
@@ -69,11 +70,12 @@ def trained(n_train: int) -> sp.Matrix:
 
 
 def error_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...], m_test: int,
-                 design: str) -> CotWeightError:
+                 design: str, **options: Any) -> CotWeightError:
     """The simulated errors ‖ŵ_k − w‖² of the trained models of the given training lengths, every k in ``ks``, on
-    the same test prompts of m_test examples from N(0, Σ) (columns: model by model, k by k)."""
+    the same test prompts of m_test examples from N(0, Σ) (columns: model by model, k by k); ``options`` as for
+    CotWeightError."""
     return CotWeightError(Sigma, (PromptGroup(m_test, tuple(partial(trained, nn) for nn in lengths), ks),),
-                          design=design)
+                          design=design, **options)
 
 
 def limit_curves(Sigma: sp.Matrix, lengths: tuple[int, ...], ks: tuple[int, ...]) -> list[sp.Expr]:
@@ -226,11 +228,12 @@ thm_33 = Record(
                 "and more at n = 100 (tests/test_test_time.py). Check: Gaussian test prompts with m = 10 against the "
                 "exact finite-m value; control the m → ∞ value, which misses the variance term."),
     check=MonteCarloCheck(
-        quantity=CotWeightError.single(TRAINING, _T33["m"], partial(trained, _T33["n"])),
+        quantity=CotWeightError.single(TRAINING, _T33["m"], partial(trained, _T33["n"]), task_average=True),
         expected=lambda: test_time.direct_icl_error(TRAINING, _T33["n"], _T33["m"]),
         control=NegativeControl("the m → ∞ value ‖I − Γ⁻¹Λ‖²_F (the finite-m variance term dropped)",
                                 expected=lambda: test_time.limit_error(TRAINING, _T33["n"], TRAINING, 1)),
         tolerance=0.1,
+        samples=4_000,
     ),
 )
 
@@ -279,13 +282,13 @@ cor_35 = Record(
                 "rejected as a value: it is tight only for isotropic Λ. Curves for n = 10, 20, 30 with simulated points: "
                 "`icl-theory figures tts-scaling-law`."),
     check=MonteCarloCheck(
-        quantity=error_curves(TRAINING, (_C35["n"],), _C35["ks"], _C35["m"], "gaussian"),
+        quantity=error_curves(TRAINING, (_C35["n"],), _C35["ks"], _C35["m"], "gaussian", task_average=True),
         expected=_c35_finite_m,
         control=NegativeControl("the printed bound d(1 + n/(1 + Hard))^{−2k} taken as the value",
                                 expected=lambda: [test_time.scaling_law_bound(TRAINING, _C35["n"], kk)
                                                   for kk in _C35["ks"]]),
         tolerance=0.04,
-        samples=20_000,
+        samples=4_000,
     ),
 )
 
@@ -396,7 +399,7 @@ claim_1 = Record(
                                 expected=lambda: [test_time.limit_error(TRAINING, nn, TRAINING, 1)
                                                   for nn in _C1["lengths"] for _ in _C1["ks"]]),
         tolerance=0.05,
-        samples=40_000,
+        samples=8_000,
     ),
 )
 
