@@ -10,7 +10,7 @@ from derivations.pretraining import trained_preconditioner
 from derivations.records import frontload as records_module
 from derivations.weight_error import one_step_error
 from icl_errors import InputError
-from verify.frontload_experiments import PipelineContrast, fine_tune
+from verify.frontload_experiments import PipelineContrast, draw_sft, fine_tune
 from verify.runner import run_check
 from verify.sampling import covariance_root
 from verify.statistics import FAIL, PASS
@@ -118,7 +118,7 @@ def test_fine_tune_keeps_the_pretrained_block_off_the_span_of_the_sft_data():
     """GD updates lie in the row space of Φᵀ: Ṽ(I − Π) = Ṽ_0(I − Π) exactly (here Π = e₀e₀ᵀ, A of rank 1)."""
     rng = np.random.default_rng(0)
     inits = [np.array(trained_preconditioner(S, 10).evalf(), dtype=float) for S in (sp.diag(R(1, 4), 1), sp.eye(2))]
-    trained = fine_tune(rng, covariance_root(np.diag([0.5, 0.0])), 10, 3, 0.5, 1, inits)
+    trained = fine_tune([draw_sft(rng, covariance_root(np.diag([0.5, 0.0])), 10, 3, 0.5, 1)], np.array(inits))[0]
     for V, V0 in zip(trained, inits):
         assert np.allclose(V[:, 1], V0[:, 1], atol=1e-12)
     assert np.allclose(trained[0][:, 0], trained[1][:, 0], atol=1e-8)     # the span part forgets the init

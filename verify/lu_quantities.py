@@ -11,10 +11,18 @@ task uniformly. Γ is the ridge estimate with vanishing ridge, the minimum-norm 
 ŷ(Z_μ) ≈ y_{ℓ+1}^μ over the n contexts (their ``compute_Gamma_star`` pseudo-inverse; ``learn_Gamma`` at λ → 0).
 ICL test: fresh prompts with w ~ N(0, I_d) (a new task per prompt) and the same x and noise laws; the error is
 E(ŷ − y_{ℓ+1})², the query label's own noise included. Nothing here knows a closed form.
+
+How it is simulated (issue 18 item 7; the law of the fitted Γ is the authors'): a context's examples enter H_Z only
+through s = (d/ℓ) Σ y_i x_i and t = (1/ℓ) Σ y_i², which are drawn from their exact joint law with 2d + 3 variates
+(draw_context_statistics) instead of (ℓ + 1)(d + 1); the normal equations are formed from the symmetric pairs of
+x_{ℓ+1} and h = [s, t] without the feature matrix (normal_equations); and a test prompt's query and label noise are
+averaged exactly (query_averaged_error: the error is quadratic in the query), leaving Monte Carlo over w and the
+context. tests/test_lu_simulation.py holds the plain definitions these are checked against.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,27 +34,51 @@ from verify.sampling import require_count
 
 MAX_PARAMETERS = 2_000      # d(d + 1) above this: the least-squares solve per row takes seconds, refused
 WELL_POSED = 2              # contexts per parameter from which the fit solves the normal equations
+CONTEXT_BLOCK = 256         # contexts per block of normal_equations
 
 
-def draw_contexts(rng: np.random.Generator, tasks: np.ndarray, ell: int, rho: float) -> tuple[np.ndarray, np.ndarray]:
-    """One context per row of ``tasks`` (shape (count, d)): X of shape (count, ℓ+1, d) with x_i ~ N(0, I_d/d), the
-    query last, and labels y (count, ℓ+1) = ⟨w, x_i⟩ + ε_i, ε_i ~ N(0, ρ). Draw order: X, then the noise."""
+def draw_context_statistics(rng: np.random.Generator, tasks: np.ndarray, ell: int,
+                            rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """The context part of H_Z for one context per row w of ``tasks`` (count, d): s = (d/ℓ) Σ_{i≤ℓ} y_i x_i of shape
+    (count, d) and t = (1/ℓ) Σ_{i≤ℓ} y_i² of shape (count,), drawn from their exact joint law without the ℓ examples.
+
+    With u = w/‖w‖, c = ‖w‖/√d and a_i = √d⟨u, x_i⟩ ~ N(0, 1): x_i = (a_i/√d) u + z_i, z_i ~ N(0, (I − uuᵀ)/d)
+    independent of a, and y_i = c a_i + ε_i. Splitting ε along a and orthogonally to it (ν ~ N(0, 1)),
+
+        Σ a_i² = Q ~ χ²_ℓ,   Σ a_i ε_i = √(ρQ) ν,   Σ ε_i² = ρ (ν² + χ²_{ℓ−1}),
+        Σ y_i² = c²Q + 2c Σ a_i ε_i + Σ ε_i²,   Σ y_i x_i = [(cQ + Σ a_i ε_i) u + √(Σ y_i²) (I − uuᵀ) g] / √d,
+
+    g ~ N(0, I_d), since given y the sum Σ y_i z_i is N(0, ‖y‖² (I − uuᵀ)/d). 2d + 3 variates per context instead of
+    (ℓ + 1)(d + 1); the law of (s, t) is unchanged (tests/test_lu_simulation.py). Draw order: Q, ν, χ²_{ℓ−1}, g."""
     count, d = tasks.shape
-    X = rng.standard_normal((count, ell + 1, d)) / np.sqrt(d)
-    y = np.einsum("cid,cd->ci", X, tasks)
+    norm = np.linalg.norm(tasks, axis=1)
+    u, c = tasks / norm[:, None], norm / np.sqrt(d)
+    Q = 2.0 * rng.standard_gamma(ell / 2, count)
+    along = rng.standard_normal(count)
+    rest = 2.0 * rng.standard_gamma((ell - 1) / 2, count)
+    g = rng.standard_normal((count, d))
+    cross = np.sqrt(rho * Q) * along                                               # Σ a_i ε_i
+    label_power = c * c * Q + 2.0 * c * cross + rho * (along * along + rest)       # Σ y_i²
+    orthogonal = g - u * np.sum(u * g, axis=1, keepdims=True)                      # (I − uuᵀ) g
+    moment = ((c * Q + cross)[:, None] * u + np.sqrt(label_power)[:, None] * orthogonal) / np.sqrt(d)   # Σ y_i x_i
+    return moment * (d / ell), label_power / ell
+
+
+def draw_queries(rng: np.random.Generator, tasks: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """One query per row w of ``tasks`` (count, d): x ~ N(0, I_d/d) (count, d) and its label ⟨w, x⟩ + ε, ε ~ N(0, ρ).
+    Draw order: x, then the noise."""
+    count, d = tasks.shape
+    x = rng.standard_normal((count, d)) / np.sqrt(d)
+    y = np.sum(x * tasks, axis=1)
     if rho:
-        y = y + np.sqrt(rho) * rng.standard_normal(y.shape)
-    return X, y
+        y = y + np.sqrt(rho) * rng.standard_normal(count)
+    return x, y
 
 
-def attention_features(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """H_Z of every context, flattened row-major to (count, d(d+1)) (module docstring; the query is the last row)."""
-    count, ell_plus_one, d = X.shape
-    ell = ell_plus_one - 1
-    context = np.einsum("cid,ci->cd", X[:, :ell], y[:, :ell]) * (d / ell)          # (d/ℓ) Σ y_i x_i
-    label_power = np.sum(y[:, :ell] ** 2, axis=1, keepdims=True) / ell            # (1/ℓ) Σ y_i²
-    h = np.concatenate([context, label_power], axis=1)                             # (count, d+1)
-    return np.einsum("cd,ce->cde", X[:, ell], h).reshape(count, -1)
+def context_vector(moment: np.ndarray, label_power: np.ndarray) -> np.ndarray:
+    """h = [s, t] (count, d+1), the context's factor of H_Z = x_{ℓ+1} hᵀ, from s = (d/ℓ) Σ y_i x_i (count, d) and
+    t = (1/ℓ) Σ y_i² (count,)."""
+    return np.concatenate([moment, label_power[:, None]], axis=1)
 
 
 def draw_task_set(rng: np.random.Generator, d: int, k: int) -> np.ndarray:
@@ -55,11 +87,66 @@ def draw_task_set(rng: np.random.Generator, d: int, k: int) -> np.ndarray:
     return W * (np.sqrt(d) / np.linalg.norm(W, axis=1, keepdims=True))
 
 
+@functools.lru_cache(maxsize=8)
+def _symmetric_pair_layout(d: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Index arrays for normal_equations at dimension d: the pairs a ≤ a' of {0..d−1} and b ≤ b' of {0..d} (as row
+    and column indices), and, for each entry ((a, b), (a', b')) of the d(d+1)-square Gram matrix, the flat position
+    of P[pair(a, a'), pair(b, b')] in the pair-by-pair matrix P."""
+    pairs_a, pairs_b = np.triu_indices(d), np.triu_indices(d + 1)
+    position_a = np.zeros((d, d), dtype=np.intp)
+    position_a[pairs_a] = position_a[pairs_a[::-1]] = np.arange(len(pairs_a[0]))
+    position_b = np.zeros((d + 1, d + 1), dtype=np.intp)
+    position_b[pairs_b] = position_b[pairs_b[::-1]] = np.arange(len(pairs_b[0]))
+    gram_index = position_a[:, None, :, None] * len(pairs_b[0]) + position_b[None, :, None, :]
+    return pairs_a, pairs_b, gram_index.reshape(d * (d + 1), d * (d + 1))
+
+
+def normal_equations(queries: np.ndarray, h: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """HᵀH and Hᵀy for the features H_c = x_c ⊗ h_c (queries x (count, d), h (count, d+1), labels y (count,)),
+    without forming H: HᵀH[(a, b), (a', b')] = Σ_c x_ca x_ca' h_cb h_cb' = P[(a, a'), (b, b')] with
+    P = Σ_c (x_ca x_ca')_{a≤a'} (h_cb h_cb')_{b≤b'}ᵀ, products over the symmetric pairs only (about half the
+    multiply-adds of HᵀH), accumulated over blocks of CONTEXT_BLOCK contexts (small temporaries: no page faults), and
+    Hᵀy = Σ_c y_c x_c ⊗ h_c = ((y x)ᵀ h) flattened row-major."""
+    pairs_a, pairs_b, gram_index = _symmetric_pair_layout(queries.shape[1])
+    pair_products = np.zeros((len(pairs_a[0]), len(pairs_b[0])))
+    for start in range(0, len(queries), CONTEXT_BLOCK):
+        x_block, h_block = queries[start:start + CONTEXT_BLOCK].T, h[start:start + CONTEXT_BLOCK].T
+        pair_products += (x_block[pairs_a[0]] * x_block[pairs_a[1]]) @ (h_block[pairs_b[0]] * h_block[pairs_b[1]]).T
+    return np.take(pair_products.ravel(), gram_index), ((queries * labels[:, None]).T @ h).ravel()
+
+
+def least_squares_readout(queries: np.ndarray, h: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The minimum-norm least-squares Γ (flattened, d(d+1)) of ⟨Γ, x_c ⊗ h_c⟩ ≈ y_c (vanishing ridge).
+
+    With at least WELL_POSED times as many contexts as parameters the design has full column rank and is well
+    conditioned, and Γ is the unique solution of the normal equations HᵀH Γ = Hᵀy (Cholesky, ~4× faster than the SVD
+    at d = 24); otherwise the SVD's minimum-norm solution."""
+    count, d = queries.shape
+    if count >= WELL_POSED * d * (d + 1):
+        gram, moment = normal_equations(queries, h, labels)   # symmetric: gram.T is it in Fortran order, no copy
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram.T, overwrite_a=True), moment)
+    features = (queries[:, :, None] * h[:, None, :]).reshape(count, -1)
+    return np.linalg.lstsq(features, labels, rcond=None)[0]
+
+
+def query_averaged_error(gamma: np.ndarray, tasks: np.ndarray, moment: np.ndarray, label_power: np.ndarray,
+                         rho: float) -> np.ndarray:
+    """E[(⟨Γ, H_Z⟩ − y_{ℓ+1})² | w, context] per row, the query x_{ℓ+1} ~ N(0, I_d/d) and its noise averaged exactly:
+    ⟨Γ, H_Z⟩ − y_{ℓ+1} = x_{ℓ+1}ᵀ(Γh − w) − ε_{ℓ+1} with h = [s, t], so the mean is ‖Γh − w‖²/d + ρ.
+    ``gamma`` is Γ flattened row-major (d(d+1)); tasks and moment (count, d), label_power (count,)."""
+    d = tasks.shape[1]
+    G = gamma.reshape(d, d + 1)
+    residual = moment @ G[:, :d].T + label_power[:, None] * G[:, d] - tasks          # Γh − w
+    return np.sum(residual * residual, axis=1) / d + rho
+
+
 @dataclass(frozen=True)
 class ReducedAttentionTestError(Quantity):
     """One row = one pretraining draw: a task set of ``k`` tasks, ``contexts`` pretraining contexts of length ``ell``
     in dimension ``d`` with noise variance ``rho``, Γ fitted by ridgeless least squares, then its ICL test error
-    (ŷ − y_{ℓ+1})² averaged over ``test_prompts`` fresh prompts with w ~ N(0, I_d) (one column).
+    (ŷ − y_{ℓ+1})² averaged over ``test_prompts`` fresh prompts with w ~ N(0, I_d) (one column); for each test prompt
+    the query and its label noise are averaged exactly (query_averaged_error), a conditional mean with the same
+    expectation. Contexts are drawn through their sufficient statistic (draw_context_statistics).
 
     A row costs ``contexts + test_prompts`` draws (prompts)."""
 
@@ -87,28 +174,18 @@ class ReducedAttentionTestError(Quantity):
         return int(self.contexts) + int(self.test_prompts)
 
     def fit(self, rng: np.random.Generator) -> np.ndarray:
-        """Γ (flattened, d(d+1)) of one pretraining draw: the minimum-norm least-squares fit (vanishing ridge).
-
-        With at least WELL_POSED times as many contexts as parameters the design has full column rank and is well
-        conditioned, and the fit is the unique solution of the normal equations (Cholesky, ~4× faster than the SVD
-        at d = 24); otherwise the SVD's minimum-norm solution."""
+        """Γ (flattened, d(d+1)) of one pretraining draw: tasks, each context's task, its statistic, its query."""
         tasks = draw_task_set(rng, int(self.d), int(self.k))
         chosen = tasks[rng.integers(0, int(self.k), size=int(self.contexts))]
-        X, y = draw_contexts(rng, chosen, int(self.ell), float(self.rho))
-        H = attention_features(X, y)
-        if H.shape[0] >= WELL_POSED * H.shape[1]:
-            return scipy.linalg.solve(H.T @ H, H.T @ y[:, -1], assume_a="pos")
-        return np.linalg.lstsq(H, y[:, -1], rcond=None)[0]
+        moment, label_power = draw_context_statistics(rng, chosen, int(self.ell), float(self.rho))
+        queries, labels = draw_queries(rng, chosen, float(self.rho))
+        return least_squares_readout(queries, context_vector(moment, label_power), labels)
 
-    def test_error(self, rng: np.random.Generator, gamma: np.ndarray, chunk: int = 2_000) -> float:
-        """The mean of (⟨Γ, H_Z⟩ − y_{ℓ+1})² over ``test_prompts`` fresh prompts, w ~ N(0, I_d) per prompt."""
-        total, done = 0.0, 0
-        while done < int(self.test_prompts):
-            count = min(chunk, int(self.test_prompts) - done)
-            X, y = draw_contexts(rng, rng.standard_normal((count, int(self.d))), int(self.ell), float(self.rho))
-            total += float(np.sum((attention_features(X, y) @ gamma - y[:, -1]) ** 2))
-            done += count
-        return total / int(self.test_prompts)
+    def test_error(self, rng: np.random.Generator, gamma: np.ndarray) -> float:
+        """The mean over ``test_prompts`` fresh contexts, w ~ N(0, I_d) each, of the query-averaged squared error."""
+        tasks = rng.standard_normal((int(self.test_prompts), int(self.d)))
+        moment, label_power = draw_context_statistics(rng, tasks, int(self.ell), float(self.rho))
+        return float(np.mean(query_averaged_error(gamma, tasks, moment, label_power, float(self.rho))))
 
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         return np.array([[self.test_error(rng, self.fit(rng))] for _ in range(batch)])
@@ -116,22 +193,28 @@ class ReducedAttentionTestError(Quantity):
 
 @dataclass(frozen=True)
 class FiniteSizeExtrapolation(Quantity):
-    """Richardson extrapolation in 1/d of a quantity simulated at two dimensions: one row is one row of ``small``
-    (dimension ``small.d``) and one of ``large`` (``large.d``), combined as (d₂ q₂ − d₁ q₁)/(d₂ − d₁), the value at
-    1/d = 0 of the line through (1/d₁, q₁) and (1/d₂, q₂). If E q(d) = q_∞ + a/d + O(1/d²), the row's mean is
-    q_∞ + O(1/(d₁d₂)): the O(1/d) finite-size bias of either size alone is removed. A numerical method, no formula."""
+    """Richardson extrapolation in 1/d of a quantity simulated at two dimensions: one row is one row of ``large``
+    (dimension ``large.d``) and the mean of ``small_rows`` rows of ``small`` (``small.d``), combined as
+    (d₂ q₂ − d₁ q₁)/(d₂ − d₁), the value at 1/d = 0 of the line through (1/d₁, q₁) and (1/d₂, q₂). If
+    E q(d) = q_∞ + a/d + O(1/d²), the row's mean is q_∞ + O(1/(d₁d₂)): the O(1/d) finite-size bias of either size
+    alone is removed. A numerical method, no formula. Averaging several small rows (cheap: a fit costs ~d⁶) cuts the
+    small arm's share of the row variance, larger at small d, without changing the row's mean."""
 
     small: ReducedAttentionTestError
     large: ReducedAttentionTestError
+    small_rows: int = 1
 
     def __post_init__(self) -> None:
+        require_count("small_rows", self.small_rows, 1)
         if not int(self.small.d) < int(self.large.d):
             raise InputError(f"the small dimension must be below the large one, got {self.small.d} and {self.large.d}")
 
     @property
     def draws_per_unit(self) -> int:
-        return self.small.draws_per_unit + self.large.draws_per_unit
+        return int(self.small_rows) * self.small.draws_per_unit + self.large.draws_per_unit
 
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        d1, d2 = int(self.small.d), int(self.large.d)
-        return (d2 * self.large.draw(rng, batch) - d1 * self.small.draw(rng, batch)) / (d2 - d1)
+        d1, d2, m = int(self.small.d), int(self.large.d), int(self.small_rows)
+        large = self.large.draw(rng, batch)
+        small = self.small.draw(rng, batch * m).reshape(batch, m, -1).mean(axis=1)
+        return (d2 * large - d1 * small) / (d2 - d1)

@@ -2,11 +2,12 @@
 error of the SFT-trained LSA at several numbers of SFT prompts B and prompt lengths n, in one quantity.
 
 One row of ``SFTArmsError.draw`` holds one independent SFT run per *arm* (B_j prompts of n_j examples each from
-N(0, A), tasks N(0, I_d)), the trained value block of each run (``verify.sft_proportional.sft_value_blocks``: the
-first-order V_S + V_N of App. B or the exact minimiser Ṽ* of eq. 4.1, from the arm's pretrained block), and its
-post-test error per dimension E‖ŵ_1 − w*‖²/d measured by one step of the real layer on ``test_prompts`` fresh
-prompts of the arm's test length from N(0, Σ) (``verify.sft_proportional.post_test_error``). An arm with B_j = 0 is
-the pretrained model itself (no SFT). Nothing here knows the limit F(β) or the one-step error formula (5.1).
+N(0, A), tasks N(0, I_d); the features S_τw*_τ drawn in law, ``verify.sft_proportional.sft_features``), the trained
+value block of each run (``verify.sft_proportional.sft_value_blocks``: the first-order V_S + V_N of App. B or the
+exact minimiser Ṽ* of eq. 4.1, from the arm's pretrained block), and its post-test error per dimension
+E‖ŵ_1 − w*‖²/d measured by one step of the real layer on ``test_prompts`` fresh prompts of the arm's test length from
+N(0, Σ), the task averaged exactly (``verify.sft_proportional.post_test_error``). An arm with B_j = 0 is the
+pretrained model itself (no SFT). Nothing here knows the limit F(β) or the one-step error formula (5.1).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class SFTArmsError(Quantity):
     """Per row and arm j: one SFT run with B_j prompts of ``sft_lengths[j]`` examples x ~ N(0, A) (w* ~ N(0, I_d)),
     the trained Ṽ named by ``solution`` from the pretrained block ``V_pres[j]`` (B_j = 0: Ṽ = V_pres[j]), and its
     post-test error per dimension E‖ŵ_1 − w*‖²/d on ``test_prompts`` prompts of ``test_lengths[j]`` examples from
-    N(0, Σ), one LSA step (W̃ = I, ŵ_0 = 0). Output: one column per arm. A row costs Σ_j B_j + arms·test_prompts
-    prompts."""
+    N(0, Σ) (w* averaged exactly), one LSA step (W̃ = I, ŵ_0 = 0). Output: one column per arm. A row costs
+    Σ_j B_j + arms·test_prompts prompts."""
 
     Sigma: object                       # test covariance Σ (d × d)
     A: object                           # SFT covariance A (d × d, PSD; singular allowed)

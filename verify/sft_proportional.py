@@ -5,8 +5,8 @@ blocks, and measures their post-test error by running the real layer. Nothing he
 or the one-step error (5.1).
 
 SFT data (App. B): B prompts τ, tasks w*_τ ~ N(0, I_d) (the columns of Ω ∈ R^{d×B}), m examples x ~ N(0, A) each
-(m is the paper's n), S_τ = X_τX_τᵀ/m and Φ = [S_1w*_1, …, S_Bw*_B] (each S_τw*_τ = X_τ(X_τᵀw*_τ)/m, never forming
-S_τ). With M = AΩ and E = Φ − M:
+(m is the paper's n), S_τ = X_τX_τᵀ/m and Φ = [S_1w*_1, …, S_Bw*_B], each S_τw*_τ drawn in law without drawing X_τ
+(``sft_features``). With M = AΩ and E = Φ − M:
 
 * ``"first-order"``: Ṽ = V_S + V_N, V_S = −ηΩM† + Ṽ₀(I − MM†), V_N = −V_S E M† (the first-order expansion of
   App. B, whose limit Theorem B.1 states);
@@ -14,7 +14,8 @@ S_τ). With M = AΩ and E = Φ − M:
 
 Ṽ₀ is the pretrained block (−Γ₀⁻¹ in the paper), a given input like any trained Ṽ. Post-test: prompts with m
 examples x ~ N(0, Σ), one LSA step from ŵ_0 = 0 with the sparse V (block Ṽ) and W̃ = I; the row holds the mean over
-``test_prompts`` prompts of ‖ŵ_1 − w*‖²/d (the same test prompts for every column).
+``test_prompts`` prompts of E[‖ŵ_1 − w*‖² | X]/d, the task w* ~ N(0, I_d) averaged exactly by pushing the d basis
+tasks through the layer on the same prompt (the same test prompts for every column).
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from icl_errors import InputError
+from verify.post_training import mean_post_test_error
 from verify.quantity import Quantity
-from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks, require_count
-from verify.simulator import sparse_key_query_matrix, sparse_value_matrix, weight_prediction_error
+from verify.sampling import covariance_root, draw_gram, draw_tasks, require_count
 
 SOLUTIONS = ("first-order", "minimiser")
-CHUNK_NUMBERS = 4_000_000   # prompts are simulated in chunks of at most this many floats (one prompt: d × m, or
-                            # (2d + 2) × (m + 1) once embedded)
+CHUNK_NUMBERS = 4_000_000   # test prompts are simulated in chunks of at most this many floats (one prompt: d × d)
+SINGULAR_PIVOT = 1e-10      # a Cholesky pivot² below this fraction of the largest marks a rank-deficient Gram matrix
 
 
 def chunk_size(numbers_per_prompt: int) -> int:
@@ -40,50 +42,73 @@ def chunk_size(numbers_per_prompt: int) -> int:
 
 
 def sft_features(rng: np.random.Generator, root_A: np.ndarray, Omega: np.ndarray, m: int) -> np.ndarray:
-    """Φ = [S_τ w*_τ]_τ of shape (d, B): for each column w*_τ of Ω, m fresh examples x ~ N(0, A) (A = root rootᵀ),
-    S_τw*_τ = X_τ(X_τᵀw*_τ)/m."""
-    d, B = Omega.shape
-    Phi = np.empty((d, B))
-    step = chunk_size(d * m)
-    for start in range(0, B, step):
-        stop = min(B, start + step)
-        X = draw_covariates(rng, root_A, m, stop - start)                  # (chunk, d, m)
-        y = np.einsum("bdn,db->bn", X, Omega[:, start:stop])                # y_i = ⟨w*_τ, x_i⟩
-        Phi[:, start:stop] = np.einsum("bdn,bn->db", X, y) / m
-    return Phi
+    """Φ = [S_τ w*_τ]_τ of shape (d, B): for each column w*_τ of Ω, S_τ = X_τX_τᵀ/m over m fresh examples
+    x ~ N(0, A), A = R Rᵀ (R = ``root_A``, d × r), drawn in law without drawing the r·m numbers of X_τ.
+
+    X_τ = R G_τ with G_τ ∈ R^{r×m} standard normal, so m S_τw*_τ = R G_τG_τᵀv with v = Rᵀw*_τ. For v ≠ 0 and
+    v̂ = v/‖v‖, a = G_τᵀv̂ ~ N(0, I_m) is independent of (I − v̂v̂ᵀ)G_τ (uncorrelated jointly Gaussian blocks), and
+    G_τG_τᵀv̂ = G_τa = v̂‖a‖² + (I − v̂v̂ᵀ)G_τa with (I − v̂v̂ᵀ)G_τa | a ~ N(0, ‖a‖²(I − v̂v̂ᵀ)). Hence, independently
+    over τ given Ω,
+
+        m S_τw*_τ  =law  R(c v + √c ‖v‖(I − v̂v̂ᵀ)h),   c ~ χ²_m, h ~ N(0, I_r) independent,
+
+    r + 1 random numbers per prompt (v = 0 gives 0, as does the formula read with ‖v‖(I − v̂v̂ᵀ)h = 0)."""
+    B = Omega.shape[1]
+    v = root_A.T @ Omega                                                    # (r, B), columns Rᵀw*_τ
+    c = rng.chisquare(m, size=B)                                            # ‖a‖² per prompt
+    h = rng.standard_normal((root_A.shape[1], B))
+    norms = np.linalg.norm(v, axis=0)
+    safe = np.where(norms > 0, norms, 1.0)
+    orthogonal = norms * h - v * (np.einsum("rb,rb->b", v, h) / safe)      # ‖v‖(I − v̂v̂ᵀ)h
+    return root_A @ (c * v + np.sqrt(c) * orthogonal) / m
+
+
+def pseudo_inverse(M: np.ndarray) -> np.ndarray:
+    """M† (B × d) of M (d × B): (MᵀM)⁻¹Mᵀ (B ≤ d) or Mᵀ(MMᵀ)⁻¹ (B > d) by a Cholesky solve when M has full rank,
+    else the SVD pseudo-inverse (a rank-deficient M, e.g. Φ for a singular A: a Cholesky pivot² below
+    SINGULAR_PIVOT of the largest, or no factor at all)."""
+    d, B = M.shape
+    tall = B <= d
+    gram = M.T @ M if tall else M @ M.T
+    try:
+        factor = cho_factor(gram, lower=True, check_finite=False)
+    except LinAlgError:
+        return np.linalg.pinv(M)
+    pivots = np.diagonal(factor[0]) ** 2
+    if pivots.min() < SINGULAR_PIVOT * pivots.max():
+        return np.linalg.pinv(M)
+    return cho_solve(factor, M.T, check_finite=False) if tall else cho_solve(factor, M, check_finite=False).T
 
 
 def sft_value_blocks(Omega: np.ndarray, Phi: np.ndarray, A: np.ndarray, V_pre: np.ndarray, eta: float,
                      solutions: tuple[str, ...]) -> list[np.ndarray]:
-    """The trained value blocks Ṽ named by ``solutions`` (see the module docstring), from the data Ω, Φ."""
-    identity = np.eye(Omega.shape[0])
+    """The trained value blocks Ṽ named by ``solutions`` (see the module docstring), from the data Ω, Φ; the
+    projections are applied as Ṽ₀(I − MM†) = Ṽ₀ − (Ṽ₀M)M† (O(d²B), no d × d projection formed)."""
     blocks = []
     for solution in solutions:
+        features = A @ Omega if solution == "first-order" else Phi           # M, or Φ for the minimiser
+        inverse = pseudo_inverse(features)
+        V = -eta * (Omega @ inverse) + V_pre - (V_pre @ features) @ inverse
         if solution == "first-order":
-            M = A @ Omega
-            M_pinv = np.linalg.pinv(M)
-            V_S = -eta * Omega @ M_pinv + V_pre @ (identity - M @ M_pinv)
-            blocks.append(V_S - V_S @ (Phi - M) @ M_pinv)
-        else:
-            Phi_pinv = np.linalg.pinv(Phi)
-            blocks.append(-eta * Omega @ Phi_pinv + V_pre @ (identity - Phi @ Phi_pinv))
+            V = V - (V @ (Phi - features)) @ inverse                         # V_S + V_N = V_S − V_S E M†
+        blocks.append(V)
     return blocks
 
 
 def post_test_error(rng: np.random.Generator, root_Sigma: np.ndarray, m: int, V_tildes: list[np.ndarray],
                     prompts: int) -> np.ndarray:
-    """Mean over ``prompts`` test prompts (m examples, x ~ N(0, Σ)) of ‖ŵ_1 − w*‖²/d for each Ṽ (shared prompts),
-    by one step of the layer with the sparse V (block Ṽ) and W̃ = I from ŵ_0 = 0."""
+    """Mean over ``prompts`` test prompts (m examples, x ~ N(0, Σ)) of E[‖ŵ_1 − w*‖² | X]/d, w* ~ N(0, I_d), for each
+    Ṽ (shared prompts): one step of the layer with the sparse V (block Ṽ) and W̃ = I from ŵ_0 = 0, the task averaged
+    exactly over the d basis tasks (``verify.post_training.mean_post_test_error``). The layer reads a prompt only
+    through S = X Xᵀ, drawn in law (``verify.sampling.draw_gram``)."""
     d = root_Sigma.shape[0]
-    W = sparse_key_query_matrix(np.eye(d))
-    Vs = [sparse_value_matrix(V) for V in V_tildes]
-    total = np.zeros(len(Vs))
-    step = chunk_size((2 * d + 2) * (m + 1))
+    total = np.zeros(len(V_tildes))
+    step = chunk_size(d * d)
     for start in range(0, prompts, step):
         batch = min(step, prompts - start)
-        test = draw_prompts(rng, root_Sigma, m, batch)
-        for j, V in enumerate(Vs):
-            total[j] += weight_prediction_error(test.X, test.w_star, V, W, k=1).sum()
+        S = draw_gram(rng, root_Sigma, m, batch)
+        for j, V_tilde in enumerate(V_tildes):
+            total[j] += mean_post_test_error(S, m, V_tilde) * batch
     return total / (prompts * d)
 
 
@@ -92,8 +117,8 @@ class ProportionalSFTError(Quantity):
     """Per row: one SFT run (B prompts of m examples from N(0, A), tasks N(0, I_d)), the trained Ṽ of each entry of
     ``solutions`` ("first-order" = V_S + V_N of App. B, "minimiser" = the exact Ṽ* of eq. 4.1) from the pretrained
     block ``V_pre``, and the post-test error per dimension E‖ŵ_1 − w*‖²/d of each, estimated on ``test_prompts``
-    prompts of m examples from N(0, Σ) by one step of the LSA layer (W̃ = I, ŵ_0 = 0). A row costs B + test_prompts
-    prompts."""
+    prompts of m examples from N(0, Σ) (w* averaged exactly) by one step of the LSA layer (W̃ = I, ŵ_0 = 0). A row
+    costs B + test_prompts prompts."""
 
     Sigma: object          # test covariance Σ (d × d)
     A: object              # post-training covariance A (d × d, invertible)

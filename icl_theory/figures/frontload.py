@@ -2,7 +2,7 @@
 derivations/records/frontload.py for the mapping and the verdicts.
 
 ``frontload`` (one PNG, six panels, and a CSV per panel; simulated points: means ± 2 SE over 12 runs of the real
-layer, every model fine-tuned on the same prompts):
+layer, every model fine-tuned on the same prompts and post-tested on the same prompts):
 * (a) finding 1: the advantage Adv after SFT vs the number of SFT prompts B (exact Adv(Π), rank Π = min(B, 4);
   derivations.frontload) for the reasoning-pretrained models π = ½, 1, and the simulated "doubling" comparison
   Err_baseline(B = 2) − Err_{π=½}(B = 1) (not exact; annotated and in the CSV);
