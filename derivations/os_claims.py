@@ -14,7 +14,7 @@ on the grid {0..2k}^d (a polynomial of degree ≤ 2k in each variable is fixed b
 **Population GD (B → ∞).** ``population_gd`` iterates v ← v − η ∇_v L_k(v) on that exact polynomial in mpmath
 (``DIGITS`` significant digits: the iterates' rational denominators would grow like (2k − 1)^t). The gradient along
 the diagonal is the full gradient's diagonal (the off-diagonal part vanishes, above). A run *diverges* when its loss
-exceeds ``BLOWUP`` times the initial one (the simulator's criterion, verify.outcome_supervision.train_outcome).
+exceeds ``BLOWUP`` times the initial one (the simulator's criterion, verify.outcome_supervision.train_outcome_runs).
 
 **Finite B, k = 1 (claim os-data).** With k = 1 the OS loss over B prompts is a least-squares problem,
 L = 1/(2B)‖Ω + ṼΦ‖²_F (Φ = [S_τw*_τ]); its minimiser Ṽ_B (GD's limit for B ≥ d) is an M-estimator of the population

@@ -71,8 +71,8 @@ class MonteCarloCheck:
     (``Quantity.units``). ``variance``, when a result can give it, is the exact variance of one per-prompt value
     (scalar quantities): the verifier then sizes the sample to reach the tolerance instead of using ``samples``.
 
-    ``bias`` (asymptotic results only): the finite-size bias the simulation at finite d may carry against a d → ∞
-    prediction, measured and stated in the derivation; a deviation within it is not counted against the prediction
+    ``bias`` (asymptotic results only): the finite-size bias the simulation at a finite size (d, the number of
+    prompts B, online batches, a stopping rule) may carry against its limit, measured and stated in the derivation; a deviation within it is not counted against the prediction
     (nor for the control), so the verdict stays right at any precision. The control must lie further than
     bias + 2·tolerance from the prediction.
     """

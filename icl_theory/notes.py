@@ -72,8 +72,8 @@ def check_setting(check: MonteCarloCheck | DeterministicCheck) -> list[str]:
                   f"- tolerance: {check.tolerance} (a pass needs the resolution z*·SE below it; level α = 1e-4, "
                   f"Bonferroni over components)"]
         if check.bias:
-            lines.append(f"- finite-size allowance: {check.bias} (the simulation runs at finite d against a d → ∞ "
-                         f"prediction; only a deviation beyond this measured bias counts)")
+            lines.append(f"- finite-size allowance: {check.bias} (the simulation runs at a finite size — d, B, or a "
+                         f"stopping rule — against its limit; only a deviation beyond this measured bias counts)")
     else:
         lines += [f"- instances: {check.instances} random instances, no sampling error",
                   f"- tolerance: relative {check.rtol:.0e} between the simulator's rollout and the derived formula"]

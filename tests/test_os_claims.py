@@ -9,9 +9,8 @@ from derivations import os_claims, outcome
 from derivations.records import synergy_os_claims as records_module
 from derivations.weight_error import one_step_error
 from icl_errors import InputError
-from verify.os_experiments import OSArm, OSPostTestError, train_and_test, train_outcome_online
+from verify.os_experiments import OSArm, OSPostTestError, train_and_test, train_runs
 from verify.runner import run_check
-from verify.sampling import covariance_root
 from verify.statistics import FAIL, PASS
 
 R = sp.Rational
@@ -86,10 +85,12 @@ def test_rejects_bad_input():
 
 def test_online_training_converges_and_detects_divergence():
     rng = np.random.default_rng(0)
-    root = covariance_root(np.diag([1.0, 2.0]))
-    V = train_outcome_online(rng, root, 20, 64, -np.eye(2) / 2, 1, 0.2, 40)
-    np.testing.assert_allclose(np.diag(V), [-1 / 1.2, -1 / 2.25], atol=0.05)   # −Γ_20⁻¹ on diag(1, 2)
-    assert train_outcome_online(rng, root, 20, 64, -np.eye(2) / 2, 3, 10.0, 20) is None
+    calm = train_runs(rng, OSArm(np.diag([1.0, 2.0]), -np.eye(2) / 2, 20, 64, 1, 0.2, 40, fresh=True), 3)
+    assert np.all(calm.finished)
+    np.testing.assert_allclose(np.diagonal(calm.V_tilde, axis1=1, axis2=2),
+                               [[-1 / 1.2, -1 / 2.25]] * 3, atol=0.05)   # −Γ_20⁻¹ on diag(1, 2)
+    wild = train_runs(rng, OSArm(np.diag([1.0, 2.0]), -np.eye(2) / 2, 20, 64, 3, 10.0, 20, fresh=True), 3)
+    assert not np.any(wild.finished)
 
 
 def test_quantity_rows_and_draw_count():

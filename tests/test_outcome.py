@@ -14,8 +14,8 @@ from derivations.records import synergy_outcome
 from derivations.weight_error import cot_weight_error
 from icl_errors import InputError
 from tests.strategies import rational_matrices, rational_spd
-from verify.outcome_supervision import (OutcomeCurvature, OutcomeTrainingOutcome, final_answer_errors,
-                                        outcome_hessian, outcome_loss_and_gradient, train_outcome)
+from verify.outcome_supervision import (OutcomeCurvature, OutcomeTrainingOutcome, final_answer_errors, fixed_prompts,
+                                        outcome_curvature, outcome_loss_and_gradient, prompt_grams, train_outcome_runs)
 from verify.runner import run_check
 from verify.statistics import FAIL, PASS
 
@@ -182,20 +182,23 @@ def test_backprop_gradient_matches_finite_differences(k):
             np.testing.assert_allclose(grad[:, a, b], (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-8)
 
 
-def test_simulated_loss_and_hessian_equal_the_exact_ones_on_the_same_prompts():
+def test_simulated_loss_and_curvature_equal_the_exact_ones_on_the_same_prompts():
+    """ℓ on one prompt, and the curvature uᵀ∇²ℓu averaged over w* = the exact Hessian summed over the basis tasks."""
     rng = np.random.default_rng(3)
     X, w = _prompts(rng, batch=1)
     V = np.array([[-0.5, 0.2], [0.125, -0.625]])
+    u = np.array([0.5, -0.5, 0.7, 0.1])
     loss, _ = outcome_loss_and_gradient(X, w, V, 3)
-    H = outcome_hessian(X, w, V, 3)
-    for b in range(1):
-        S = sp.Matrix(X[b] @ X[b].T / X.shape[2]).applyfunc(lambda x: sp.Rational(repr(float(x))))
-        S = (S + S.T) / 2
-        prompt = [(S, sp.Matrix([sp.Rational(repr(float(x))) for x in w[b]]))]
-        V_exact = sp.Matrix(V.tolist()).applyfunc(lambda x: sp.Rational(repr(float(x))))
-        assert loss[b] == pytest.approx(float(outcome.outcome_loss(V_exact, sp.eye(2), prompt, 3)), rel=1e-12)
-        exact = np.array(outcome.os_hessian(V_exact, prompt, 3).evalf(20).tolist(), dtype=float)
-        np.testing.assert_allclose(H[b], exact, rtol=1e-6, atol=1e-7)
+    curvature = outcome_curvature(X, V, 3, u)
+    rational = lambda x: sp.Rational(repr(float(x)))
+    S = sp.Matrix(X[0] @ X[0].T / X.shape[2]).applyfunc(rational)
+    S = (S + S.T) / 2
+    V_exact = sp.Matrix(V.tolist()).applyfunc(rational)
+    prompt = [(S, sp.Matrix([rational(x) for x in w[0]]))]
+    assert loss[0] == pytest.approx(float(outcome.outcome_loss(V_exact, sp.eye(2), prompt, 3)), rel=1e-12)
+    exact = sum(np.array(outcome.os_hessian(V_exact, [(S, sp.Matrix(e))], 3).evalf(20).tolist(), dtype=float)
+                for e in ([1, 0], [0, 1]))
+    assert curvature[0] == pytest.approx(u @ exact @ u, rel=1e-6)
 
 
 def test_final_answer_errors_reject_k_zero():
@@ -209,12 +212,13 @@ def test_training_reports_divergence_as_a_step_and_decrease_otherwise():
     X = rng.standard_normal((32, 2, 20))
     w = rng.standard_normal((32, 2))
     V0 = -np.eye(2) / 2
-    calm = train_outcome(X, w, V0, 2, 0.05, 30)
-    assert calm.diverged_at is None and calm.decreased and calm.losses[-1] < calm.losses[0]
-    wild = train_outcome(X, w, V0, 2, 1e6, 30)
-    assert wild.diverged_at is not None and 1 <= wild.diverged_at <= 30 and not wild.decreased
+    data = fixed_prompts(prompt_grams(X, w)[None], w[None])
+    calm = train_outcome_runs(data, V0, 1, 20, 2, 0.05, 30)
+    assert calm.finished[0] and calm.decreased[0] and calm.losses[0, -1] < calm.losses[0, 0]
+    wild = train_outcome_runs(data, V0, 1, 20, 2, 1e6, 30)
+    assert 1 <= wild.diverged_at[0] <= 30 and not wild.decreased[0]
     with pytest.raises(InputError, match="step must be"):
-        train_outcome(X, w, V0, 2, -1.0, 3)
+        train_outcome_runs(data, V0, 1, 20, 2, -1.0, 3)
 
 
 def test_training_quantity_rows_are_indicators():

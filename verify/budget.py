@@ -3,7 +3,9 @@ with the limit named instead of hanging.
 
 The pilot draws a few rows of the check's quantity from a stream of its own (``SeedSequence(seed,
 spawn_key=(crc32(id), PILOT_ROLE))``) and times them; the projection is (seconds per row) × (rows of the prediction
-and the control) / workers. The pilot never touches the numbers a report contains: it only decides whether to run.
+and the control) / workers. Quantities that handle the rows of one call side by side (batched training) cost less
+per row in larger calls, so when a call of the size the run will make (rows / BATCHES, at most CHUNK) is projected
+to take under PILOT_SECONDS, the pilot times one call of that size instead. The pilot never touches the numbers a report contains: it only decides whether to run.
 It is an estimate for this machine (a busy machine projects longer), so the limit should be read as a budget.
 """
 
@@ -21,9 +23,11 @@ from threadpoolctl import threadpool_limits
 
 from icl_errors import InputError
 from verify.quantity import DeterministicQuantity
+from verify.runner import BATCHES, CHUNK, planned_samples
 
 PILOT_ROLE = 3        # beside runner.THEORY (0), runner.CONTROL (1) and sweep.SWEEP_ROLE (2)
 PILOT_DRAWS = 2_000   # draws (prompts) timed per check; at least one row
+PILOT_SECONDS = 0.5   # a call of the run's own size is timed when the first pilot projects it under this
 DEFAULT_MINUTES = 30.0
 
 
@@ -46,12 +50,20 @@ def project(record: Any, samples: int, workers: int = 1, seed: int = 0) -> Proje
     seconds = 0.0
     for quantity in quantities:
         rows = quantity.units(samples)
-        pilot = min(rows, max(1, PILOT_DRAWS // quantity.draws_per_unit))
-        start = time.perf_counter()
-        with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
-            quantity.draw(rng, pilot)
-        seconds += (time.perf_counter() - start) / pilot * rows
+        per_call = min(CHUNK, math.ceil(rows / BATCHES))
+        pilot = min(per_call, max(1, PILOT_DRAWS // quantity.draws_per_unit))
+        per_row = _seconds_per_row(quantity, rng, pilot)
+        if per_call > pilot and per_row * per_call < PILOT_SECONDS:
+            per_row = _seconds_per_row(quantity, rng, per_call)
+        seconds += per_row * rows
     return Projection(record.id, samples, seconds / max(1, workers))
+
+
+def _seconds_per_row(quantity: Any, rng: np.random.Generator, rows: int) -> float:
+    start = time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
+        quantity.draw(rng, rows)
+    return (time.perf_counter() - start) / rows
 
 
 def refuse_long_run(records: list[Any], *, samples: int | None, precision: str, alpha: float, workers: int,
@@ -59,8 +71,6 @@ def refuse_long_run(records: list[Any], *, samples: int | None, precision: str, 
     """A run with more draws than the records declare (``samples`` given, or a higher ``precision``): project it from
     a short pilot per check and refuse it (InputError, before anything runs) when it is over ``minutes``; with
     ``announce``, say so on stderr. A run at the declared sizes is not projected."""
-    from verify.runner import planned_samples
-
     if samples is None and precision == "default":
         return
     if announce:

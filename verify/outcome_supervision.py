@@ -1,4 +1,4 @@
-"""Outcome supervision (OS) on the simulated LSA layer: the final-answer loss, its backprop gradient, its Hessian,
+"""Outcome supervision (OS) on the simulated LSA layer: the final-answer loss, its backprop gradient, its curvature,
 and GD training of the Ṽ block from a given initial point (arXiv 2603.01293 eq. 3.4, §6).
 
 Everything runs the real layer of ``verify.simulator``: the sparse V(Ṽ) and W(W̃ = I unless given), the prompt
@@ -11,21 +11,35 @@ column o = z + V a, a = Z_i u, u = Z_iᵀ W z / n. With ō the adjoint of o:
     ∂ℓ/∂V += ō aᵀ,   ā = Vᵀ ō,   Z̄_i += ā uᵀ + (W z) ūᵀ/n with ū = Z_iᵀ ā,   z̄ += ō + Wᵀ Z_i ū / n,
 
 and the adjoints of Z_i's columns flow into the earlier steps (the appended columns are inputs of later steps).
-The Ṽ gradient is the V[w, x] block of ∂ℓ/∂V. The Hessian is the central finite difference of this gradient.
+The Ṽ gradient is the V[w, x] block of ∂ℓ/∂V. The curvature along a direction is the central difference of this
+gradient.
+
+Batched runs (``outcome_runs_loss_and_gradient``, ``train_outcome_runs``) carry the same layer in Gram form: the
+layer reads Z_i only through G_i = Z_i Z_iᵀ (G_0 from ``embedded_prompt_gram``), so step i is a_i = G_i W z_i / n,
+z_{i+1} = z_i + V a_i, G_{i+1} = G_i + z_{i+1} z_{i+1}ᵀ, and the backprop reads, from z̄_k = (0; 0; ŵ_k − w*; 0) and
+Ḡ = 0, for i = k−1, …, 0:
+
+    z̄_{i+1} += (Ḡ + Ḡᵀ) z_{i+1} (i + 1 < k),  ∂ℓ/∂V += z̄_{i+1} a_iᵀ,  ā = Vᵀ z̄_{i+1},  Ḡ += ā (W z_i)ᵀ / n,
+    z̄_i = z̄_{i+1} + Wᵀ G_i ā / n,
+
+the same adjoints as above with the prompt columns summed out; G and Ḡ are kept only in the rows c and columns r the
+layer reads (``trained_support``). Arrays carry a leading axis of runs (each its own Ṽ) and one of the B prompts of
+a run, so one call trains every run of a batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from icl_errors import InputError
 from verify.quantity import DeterministicQuantity, Quantity
-from verify.sampling import covariance_root, draw_covariates, draw_prompts, draw_tasks, require_count
-from verify.simulator import (block_slices, cot_error_path, cot_rollout, embed, sparse_key_query_matrix,
-                              sparse_value_matrix)
+from verify.sampling import covariance_root, draw_covariates, draw_tasks, require_count
+from verify.simulator import (GramSupport, block_slices, cot_error_path, cot_rollout, embed, embedded_prompt_gram,
+                              sparse_key_query_matrix, sparse_value_matrix)
 
 HESSIAN_STEP = 1e-4   # relative finite-difference step (the gradient is a polynomial: O(h²) error, ~1e-8)
 
@@ -75,58 +89,157 @@ def outcome_loss_and_gradient(X: np.ndarray, w_star: np.ndarray, V_tilde: np.nda
     return 0.5 * np.einsum("bd,bd->b", residual, residual), grad_V[:, blocks.w, blocks.x]
 
 
-def outcome_hessian(X: np.ndarray, w_star: np.ndarray, V_tilde: np.ndarray, k: int,
-                    relative_step: float = HESSIAN_STEP) -> np.ndarray:
-    """Per-prompt Hessian of ℓ in vec(Ṽ) (row-major), shape (batch, d², d²): central differences of the backprop
-    gradient on the same prompts, symmetrised."""
-    V_tilde = np.asarray(V_tilde, dtype=float)
-    d = V_tilde.shape[0]
+def outcome_curvature(X: np.ndarray, V_tilde: np.ndarray, k: int, direction: np.ndarray,
+                      relative_step: float = HESSIAN_STEP) -> np.ndarray:
+    """E[uᵀ ∇²ℓ u | X] per prompt over w* ~ N(0, I_d), shape (batch,): ℓ = ½‖ŵ_k − w*‖² of the layer (W̃ = I) as a
+    function of vec Ṽ (row-major) at ``V_tilde``, u = ``direction`` (a d²-vector), X (batch, d, n). The curvature is
+    the central difference of the backprop gradient along u, uᵀ(∇ℓ(Ṽ + hU) − ∇ℓ(Ṽ − hU))/(2h) (U = u as a d × d
+    matrix; the gradient is a polynomial, so the error is O(h²)), and the average over w* pushes the d basis tasks
+    through the prompt (ℓ is quadratic in w* and E[w* w*ᵀ] = I)."""
+    X, V_tilde = np.asarray(X, dtype=float), np.asarray(V_tilde, dtype=float)
+    batch, d, n = X.shape
+    U = np.asarray(direction, dtype=float).reshape(d, d)
     h = relative_step * max(1.0, float(np.max(np.abs(V_tilde))))
-    columns = []
-    for a in range(d * d):
-        E = np.zeros(d * d)
-        E[a] = h
-        E = E.reshape(d, d)
-        _, plus = outcome_loss_and_gradient(X, w_star, V_tilde + E, k)
-        _, minus = outcome_loss_and_gradient(X, w_star, V_tilde - E, k)
-        columns.append(((plus - minus) / (2 * h)).reshape(len(X), d * d))
-    H = np.stack(columns, axis=2)
-    return (H + H.transpose(0, 2, 1)) / 2
+    tasks = np.broadcast_to(np.eye(d), (2 * batch, d, d))
+    grams = prompt_grams(np.broadcast_to(X[:, None], (batch, d, d, n)), tasks[:batch])
+    V = np.concatenate([np.broadcast_to(V_tilde + sign * h * U, (batch, d, d)) for sign in (1, -1)])
+    _, grad = outcome_runs_loss_and_gradient(np.concatenate([grams, grams]), tasks, V, n, require_count("k", k, 1))
+    return d * np.einsum("bij,ij->b", grad[:batch] - grad[batch:], U) / (2 * h)
+
+
+def trained_support(d: int) -> GramSupport:
+    """Where the layer reads V and W when V is zero outside the trained block V[w, x] = Ṽ and W = W(W̃ = I): the rows
+    o = w, c = x of the block and the support r, i of W (``GramSupport``)."""
+    return GramSupport.of(sparse_value_matrix(np.ones((d, d))), sparse_key_query_matrix(np.eye(d)))
+
+
+def prompt_grams(X: np.ndarray, w_star: np.ndarray) -> np.ndarray:
+    """The Gram block (Z_0 Z_0ᵀ)[c, r] of the embedded prompts (ŵ_0 = 0) that the layer reads (``trained_support``),
+    shape (..., |c|, |r|), for X (..., d, n) and w* (..., d) with any leading axes (``embedded_prompt_gram``)."""
+    X, w_star = np.asarray(X, dtype=float), np.asarray(w_star, dtype=float)
+    d, n = X.shape[-2:]
+    X_flat, w_flat = X.reshape(-1, d, n), w_star.reshape(-1, d)
+    z0 = np.zeros((len(X_flat), 2 * d + 2))
+    z0[:, block_slices(d).one] = 1.0
+    support = trained_support(d)
+    gram = embedded_prompt_gram(X_flat @ X_flat.transpose(0, 2, 1), w_flat, z0, support)
+    return gram.reshape(X.shape[:-2] + gram.shape[1:])
+
+
+def outcome_runs_loss_and_gradient(grams: np.ndarray, w_star: np.ndarray, V_tilde: np.ndarray, n: int,
+                                   k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(L_r, ∇_Ṽ L_r) per run r, shapes (runs,) and (runs, d, d): L_r = mean over the run's B prompts of
+    ½‖ŵ_k − w*‖² on the layer with block Ṽ_r (W̃ = I), the prompts given by their Gram blocks (runs, B, |c|, |r|)
+    (``prompt_grams``) and tasks (runs, B, d); Gram-form forward pass and backprop (module doc), every product
+    restricted to the rows and columns where V and W can be nonzero (``trained_support``)."""
+    runs, prompts, d = w_star.shape
+    blocks = block_slices(d)
+    o, c, r, i = trained_support(d)
+    V = np.zeros((runs, 2 * d + 2, 2 * d + 2))
+    V[:, blocks.w, blocks.x] = V_tilde
+    V_oc, W_ri = V[:, o][:, :, c], sparse_key_query_matrix(np.eye(d))[np.ix_(r, i)]
+    z = np.zeros((runs, prompts, 2 * d + 2))
+    z[:, :, blocks.one] = 1.0
+    states = []                                    # (G_i, W z_i, a_i, z_{i+1}) per step, G restricted to [c, r]
+    G = grams
+    for step in range(k):
+        Wz = z[:, :, i] @ W_ri.T
+        a = np.einsum("rbcs,rbs->rbc", G, Wz) / n
+        z = z.copy()
+        z[:, :, o] += a @ V_oc.transpose(0, 2, 1)
+        states.append((G, Wz, a, z))
+        if step + 1 < k:
+            G = G + z[:, :, c, None] * z[:, :, None, r]
+    residual = z[:, :, blocks.w] - w_star
+    z_bar = np.zeros_like(z)
+    z_bar[:, :, blocks.w] = residual
+    G_bar = None
+    grad_oc = np.zeros(V_oc.shape)
+    for G, Wz, a, z_next in reversed(states):
+        if G_bar is not None:
+            z_bar[:, :, c] += np.einsum("rbcs,rbs->rbc", G_bar, z_next[:, :, r])
+            z_bar[:, :, r] += np.einsum("rbcs,rbc->rbs", G_bar, z_next[:, :, c])
+        grad_oc += np.einsum("rbo,rbc->roc", z_bar[:, :, o], a)
+        a_bar = z_bar[:, :, o] @ V_oc
+        outer = a_bar[:, :, :, None] * Wz[:, :, None, :] / n
+        G_bar = outer if G_bar is None else G_bar + outer
+        z_bar[:, :, i] += (np.einsum("rbcs,rbc->rbs", G, a_bar) / n) @ W_ri
+    grad = np.zeros(V.shape)
+    grad[:, o[:, None], c] = grad_oc
+    return (0.5 * np.einsum("rbd,rbd->r", residual, residual) / prompts,
+            grad[:, blocks.w, blocks.x] / prompts)
 
 
 @dataclass(frozen=True, eq=False)
-class OutcomeTrainingRun:
-    """GD on the OS loss of fixed prompts: the losses at steps 0.. (until the end or the divergence), the final Ṽ,
-    and ``diverged_at`` = the first step whose loss overflowed or exceeded ``blowup`` × the initial loss (else None)."""
+class OutcomeTrainingRuns:
+    """GD on the OS loss of several runs at once: ``losses`` (runs, steps + 1), NaN after a run's divergence; the
+    final Ṽ per run (runs, d, d); ``diverged_at`` (runs,) = the first step whose loss overflowed or exceeded
+    ``blowup`` × the run's first loss, −1 for a run that finished."""
 
     losses: np.ndarray
     V_tilde: np.ndarray
-    diverged_at: int | None
+    diverged_at: np.ndarray
 
     @property
-    def decreased(self) -> bool:
-        """The run finished and its last loss is below the initial one."""
-        return self.diverged_at is None and bool(self.losses[-1] < self.losses[0])
+    def finished(self) -> np.ndarray:
+        return self.diverged_at < 0
+
+    @property
+    def decreased(self) -> np.ndarray:
+        """Per run: it finished and its last loss is below its initial one."""
+        return self.finished & (self.losses[:, -1] < self.losses[:, 0])
 
 
-def train_outcome(X: np.ndarray, w_star: np.ndarray, V_init: np.ndarray, k: int, step: float, steps: int,
-                  blowup: float = 1e8) -> OutcomeTrainingRun:
-    """Ṽ ← Ṽ − η ∇L_OS(Ṽ) on the B prompts (X, w*) (L_OS = batch mean of ℓ, W̃ = I fixed), from ``V_init``."""
-    steps = require_count("steps", steps, 0)
+PromptSource = Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def train_outcome_runs(prompts_at: PromptSource, V_init: np.ndarray, runs: int, n: int, k: int, step: float,
+                       steps: int, blowup: float = 1e8, last_loss: bool = True) -> OutcomeTrainingRuns:
+    """``runs`` independent GD runs Ṽ ← Ṽ − η ∇L(Ṽ) from ``V_init`` (W̃ = I, k CoT steps, n examples per prompt),
+    L the mean OS loss of the run's prompts at that step: ``prompts_at(t, live)`` gives (Gram blocks (len(live), B,
+    |c|, |r|) (``prompt_grams``), tasks (len(live), B, d)) for the runs ``live`` (indices, increasing) still training
+    at step t — the same prompts at every step (a data set) or fresh ones (online OS). A run stops at its first step
+    whose loss is not finite, or above ``blowup`` × its step-0 loss, or whose gradient is not finite
+    (``diverged_at``). The losses are taken at t = 0..steps; without ``last_loss`` (online OS: each loss is that of
+    the step's fresh batch) only at the updated t = 0..steps−1, and a run whose final Ṽ is not finite counts as
+    diverged at ``steps``."""
+    steps, k = require_count("steps", steps, 0), require_count("k", k, 1)
     if not (np.isfinite(step) and step > 0):
         raise InputError(f"step must be a finite positive number, got {step!r}")
-    V = np.array(V_init, dtype=float)
-    losses = []
+    V_init = np.asarray(V_init, dtype=float)
+    V = np.repeat(V_init[None], runs, axis=0)
+    losses = np.full((runs, steps + 1), np.nan)
+    diverged_at = np.full(runs, -1)
+    live = np.arange(runs)
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(steps + 1):
-            per_prompt, grad = outcome_loss_and_gradient(X, w_star, V, k)
-            loss = float(per_prompt.mean())
-            losses.append(loss)
-            if not np.isfinite(loss) or loss > blowup * losses[0] or not np.all(np.isfinite(grad)):
-                return OutcomeTrainingRun(np.array(losses), V, t)
+        for t in range(steps + 1 if last_loss else steps):
+            grams, w_star = prompts_at(t, live)
+            loss, grad = outcome_runs_loss_and_gradient(grams, w_star, V[live], n, k)
+            losses[live, t] = loss
+            bad = ~np.isfinite(loss) | (loss > blowup * losses[live, 0]) | ~np.all(np.isfinite(grad), axis=(1, 2))
+            diverged_at[live[bad]] = t
             if t < steps:
-                V = V - step * grad.mean(axis=0)
-    return OutcomeTrainingRun(np.array(losses), V, None)
+                V[live[~bad]] -= step * grad[~bad]
+            live = live[~bad]
+            if not len(live):
+                break
+    diverged_at[live[~np.all(np.isfinite(V[live]), axis=(1, 2))]] = steps
+    return OutcomeTrainingRuns(losses, V, diverged_at)
+
+
+def draw_training_prompts(rng: np.random.Generator, root: np.ndarray, n: int, prompts: int,
+                          runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """B = ``prompts`` prompts of n examples x ~ N(0, R Rᵀ), w* ~ N(0, I), for each of ``runs`` runs (X for every run,
+    then w*), as (Gram blocks (runs, B, |c|, |r|), tasks (runs, B, d)) (``prompt_grams``)."""
+    d = root.shape[0]
+    X = draw_covariates(rng, root, n, runs * prompts).reshape(runs, prompts, d, n)
+    w_star = draw_tasks(rng, d, runs * prompts).reshape(runs, prompts, d)
+    return prompt_grams(X, w_star), w_star
+
+
+def fixed_prompts(grams: np.ndarray, w_star: np.ndarray) -> PromptSource:
+    """The prompt source of a data set: run r sees its own (grams[r], w_star[r]) at every step."""
+    return lambda _, live: (grams[live], w_star[live])
 
 
 # --- quantities ---------------------------------------------------------------------------------------------------
@@ -182,9 +295,9 @@ class OutcomeGradientInstance(DeterministicQuantity):
 
 @dataclass(frozen=True)
 class OutcomeCurvature(Quantity):
-    """u_kᵀ Ĥ_k u_k per prompt for each k in ``ks``: Ĥ_k the finite-difference Hessian (in vec Ṽ, row-major) of the
-    layer's per-prompt OS loss ½‖ŵ_k − w*‖² at Ṽ (W̃ = I), u_k = ``directions``[j] (unit d²-vectors); prompts of m
-    examples x ~ N(0, Σ), w* ~ N(0, I), common to all k."""
+    """E[u_kᵀ Ĥ_k u_k | X] per prompt for each k in ``ks``: Ĥ_k the finite-difference Hessian (in vec Ṽ, row-major) of
+    the layer's per-prompt OS loss ½‖ŵ_k − w*‖² at Ṽ (W̃ = I), u_k = ``directions``[j] (unit d²-vectors), averaged
+    exactly over w* ~ N(0, I) (``outcome_curvature``); prompts of m examples x ~ N(0, Σ), common to all k."""
 
     Sigma: Any
     m: int
@@ -194,20 +307,16 @@ class OutcomeCurvature(Quantity):
     resolved_fields: ClassVar[tuple[str, ...]] = ("Sigma", "V_tilde", "directions")
 
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        prompts = draw_prompts(rng, covariance_root(self.Sigma), self.m, batch)
+        X = draw_covariates(rng, covariance_root(self.Sigma), self.m, batch)
         directions = np.asarray(self.directions, dtype=float).reshape(len(self.ks), -1)
-        columns = []
-        for k, u in zip(self.ks, directions):
-            H = outcome_hessian(prompts.X, prompts.w_star, self.V_tilde, k)
-            columns.append(np.einsum("i,bij,j->b", u, H, u))
-        return np.stack(columns, axis=1)
+        return np.stack([outcome_curvature(X, self.V_tilde, k, u) for k, u in zip(self.ks, directions)], axis=1)
 
 
 @dataclass(frozen=True)
 class OutcomeTrainingOutcome(Quantity):
     """One row per independent set of runs: for each case j, B fresh prompts of n examples x ~ N(0, Σ_j),
     w* ~ N(0, I), and ``steps`` GD steps of size ``step`` on their OS loss (k CoT steps, W̃ = I) from Ṽ = V_inits[j];
-    the row holds, per case, [loss decreased (1/0), diverged (1/0)] (``train_outcome``)."""
+    the row holds, per case, [loss decreased (1/0), diverged (1/0)] (``train_outcome_runs``, every row at once)."""
 
     Sigmas: Any
     V_inits: Any
@@ -225,11 +334,9 @@ class OutcomeTrainingOutcome(Quantity):
     def draw(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         if len(self.Sigmas) != len(self.V_inits):
             raise InputError("OutcomeTrainingOutcome needs one initial Ṽ per covariance")
-        roots = [covariance_root(S) for S in self.Sigmas]
-        rows = np.empty((batch, 2 * len(roots)))
-        for b in range(batch):
-            for j, (root, V0) in enumerate(zip(roots, self.V_inits)):
-                prompts = draw_prompts(rng, root, self.n, self.prompts)
-                run = train_outcome(prompts.X, prompts.w_star, V0, self.k, self.step, self.steps)
-                rows[b, 2 * j:2 * j + 2] = (run.decreased, run.diverged_at is not None)
-        return rows
+        columns = []
+        for Sigma, V0 in zip(self.Sigmas, self.V_inits):
+            data = draw_training_prompts(rng, covariance_root(Sigma), self.n, self.prompts, batch)
+            runs = train_outcome_runs(fixed_prompts(*data), V0, batch, self.n, self.k, self.step, self.steps)
+            columns += [runs.decreased, ~runs.finished]
+        return np.stack(columns, axis=1).astype(float)

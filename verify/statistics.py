@@ -121,7 +121,7 @@ def judge(estimate: np.ndarray, standard_error: np.ndarray, predicted, samples: 
 
     With few batch means (``batches`` below 30) the critical value is Student's t with batches − 1 degrees of
     freedom, since the SE is itself estimated from so few means; otherwise the normal z*. ``bias``: a declared
-    finite-size allowance (a simulation at finite d against a d → ∞ prediction); z counts only the part of each
+    finite-size allowance (a simulation at a finite size against its limit); z counts only the part of each
     deviation beyond it.
     """
     estimate = np.ravel(np.asarray(estimate, dtype=float))

@@ -288,15 +288,16 @@ claim_os_sharpness = Record(
                 "3.910, 7.557 vs the claim's k²ρ^{2k−2} = 3.700, 7.702 and, without k², 0.925, 0.856. So the k² "
                 "factor is real; the exact law is not k²: for M = ρI, A = I and n → ∞ the Hessian of ½‖M^k‖²_F has "
                 "λ_max = k(2k − 1)ρ^{2k−2} (Gauss–Newton k² plus the residual term k(k − 1); tests, limit_os_hessian). "
-                "The simulated quantity is u_kᵀĤ_ku_k, Ĥ_k the central-difference Hessian of the layer's backprop "
-                "gradient (verify.outcome_supervision) on common prompts, u_k the exact top eigenvector."),
+                "The simulated quantity is u_kᵀĤ_ku_k, Ĥ_ku_k the central difference along u_k of the layer's "
+                "backprop gradient (verify.outcome_supervision) on common prompts, averaged exactly over w* (the d "
+                "basis tasks), u_k the exact top eigenvector."),
     check=MonteCarloCheck(
         quantity=OutcomeCurvature(_SH_A, _SH_N, _SH_V, _SH_KS, _sharpness_directions),
         expected=lambda: _sharpness_values(None),
         control=NegativeControl("growth without the k² factor: λ_max(H_k) = λ_max(H_1)ρ(M)^{2k−2}",
                                 expected=lambda: _sharpness_values(False)),
         tolerance=0.5,
-        samples=40_000,
+        samples=5_000,
     ),
     errata=("App. E bounds ‖H‖_op ≤ k²ρ(M)^{2k−2}‖w*‖²‖S‖, but its argument bounds with ‖M‖_op (ρ(M) only for normal "
             "M) and gives ‖S‖²: at a global minimum with nilpotent M = [[0, 1], [0, 0]] (k = 2, S = [[2, 1], [1, 1]], "
