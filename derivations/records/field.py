@@ -346,13 +346,17 @@ zfb_flow_limit = Record(
     derivation=("The limit (c*, K*) of field.gradient_flow_limit multiplied out: c*K*ᵀ = G* = Γ⁻¹, the solved "
                 "stationary preconditioner (the balance fixes c* and K* separately, the product is the prediction "
                 "ŷ = x_qᵀΓ⁻¹h of ZFB eq. 4.2). tests/test_field.py integrates the derived population flow from the "
-                "initialisation and lands on (c*, K*); the check trains the simulated layer." + _MAP_ZFB),
+                "initialisation and lands on (c*, K*); the check trains the simulated layer (800 steps of 1000 "
+                "fresh prompts at η = 0.1, flow time 80). That finite time and step leave a remainder, measured at "
+                "--precision high (1200 models): −0.0032 ± 0.0008 on the (1, 1) entry and −0.0093 ± 0.0010 on the "
+                "(2, 2) entry, declared as the check's bias 0.02." + _MAP_ZFB),
     check=MonteCarloCheck(
         quantity=BalancedTraining(_ZFB_LAMBDA, _ZFB_N, _FLOW_STEPS, _FLOW_BATCH, _FLOW_RATE, _FLOW_INIT),
         expected=lambda: _flow_limit_product(_ZFB_LAMBDA, _ZFB_N),
         control=NegativeControl("the layer learns von Oswald's unregularised Λ⁻¹ (the N → ∞ preconditioner)",
                                 expected=lambda: _ZFB_LAMBDA.inv()),
         tolerance=0.06,
+        bias=0.02,   # finite flow time and SGD step: −0.0093 ± 0.0010 at --precision high (derivation)
         samples=_FLOW_MODELS * _FLOW_STEPS * _FLOW_BATCH,
     ),
 )
