@@ -42,6 +42,7 @@ def bartlett_off_by_one(rng: np.random.Generator, root: np.ndarray, n: int, batc
 
 ROOTS = {
     "identity": np.eye(3),
+    "diagonal": np.diag([1.5, 1.0, 0.5]),
     "lower triangular": np.array([[1.0, 0.0, 0.0], [0.5, 1.2, 0.0], [-0.3, 0.4, 0.7]]),
     "rectangular": np.array([[1.0, 0.2], [0.0, 0.9], [0.6, -0.4]]),   # d = 3, r = 2: a singular Σ
 }
@@ -92,6 +93,6 @@ def test_a_diagonal_root_scales_rows_to_the_same_numbers_as_the_product():
 
     G = np.random.default_rng(4).standard_normal((50, 3, 7))
     for R in (np.eye(3), np.diag([1.0, 0.5, 0.25]), np.diag([2.0, 0.0, 1.0])):
-        np.testing.assert_array_equal(apply_root(R, G), R @ G)
+        np.testing.assert_array_equal(apply_root(R, G.copy()), R @ G)     # G may be overwritten
     R = ROOTS["lower triangular"]
-    np.testing.assert_array_equal(apply_root(R, G), R @ G)
+    np.testing.assert_array_equal(apply_root(R, G.copy()), R @ G)

@@ -13,6 +13,7 @@ import numpy as np
 from icl_errors import InputError
 
 SYMMETRY_RTOL = 1e-10
+GRAM_BLOCK = 2 ** 17   # numbers of L per block of prompts in ``draw_gram`` (1 MB)
 PSD_RTOL = 1e-12
 
 
@@ -67,10 +68,13 @@ def draw_covariates(rng: np.random.Generator, root: np.ndarray, n: int, batch: i
 
 
 def apply_root(R: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """R G for a (d, r) root and G of shape (batch, r, ·). A diagonal R scales the rows of G instead of a batched
-    matrix product: the same numbers (each entry is R_ii G_ij plus exact zeros) at a fraction of the cost."""
+    """R G for a (d, r) root and G of shape (batch, r, ·); G may be overwritten. A diagonal R scales the rows of G in
+    place instead of a batched matrix product (the same numbers: each entry is R_ii G_ij plus exact zeros), and the
+    identity returns G itself."""
     if R.shape[0] == R.shape[1] and np.array_equal(R, np.diag(np.diagonal(R))):
-        return G * np.diagonal(R)[:, None]
+        if not np.array_equal(np.diagonal(R), np.ones(R.shape[0])):
+            G *= np.diagonal(R)[:, None]
+        return G
     return R @ G
 
 
@@ -81,20 +85,25 @@ def draw_gram(rng: np.random.Generator, root: np.ndarray, n: int, batch: int) ->
     drawn by Bartlett's decomposition (Bartlett 1933; Anderson, An Introduction to Multivariate Statistical
     Analysis, Thm 7.2.1): G Gᵀ has the law of L Lᵀ with L lower triangular and independent entries,
     L_ii = √χ²_{n−i+1} (i = 1..r) and L_ij ~ N(0, 1) below the diagonal: r(r+1)/2 random numbers per prompt in
-    place of r·n. For n < r, G is drawn and G Gᵀ formed.
+    place of r·n. For n < r, G is drawn and G Gᵀ formed. Prompts are drawn in blocks of about GRAM_BLOCK numbers
+    of L, so that L and its product stay in cache.
     """
     R, n, batch = _checked_draw(root, n, batch)
     r = R.shape[1]
     if n < r:
-        G = rng.standard_normal((batch, r, n))
-    else:
-        G = np.zeros((batch, r, r))
-        below = np.tril_indices(r, -1)
-        G[:, below[0], below[1]] = rng.standard_normal((batch, len(below[0])))
-        diagonal = np.arange(r)
-        G[:, diagonal, diagonal] = np.sqrt(rng.chisquare(n - diagonal, size=(batch, r)))
-    G = apply_root(R, G)
-    return G @ G.transpose(0, 2, 1)
+        G = apply_root(R, rng.standard_normal((batch, r, n)))
+        return G @ G.transpose(0, 2, 1)
+    S = np.empty((batch, R.shape[0], R.shape[0]))
+    below, diagonal = np.tril_indices(r, -1), np.arange(r)
+    block = max(1, GRAM_BLOCK // (r * r))
+    L = np.zeros((min(block, batch), r, r))      # the zeros above the diagonal are never written
+    for start in range(0, batch, block):
+        part = L[:min(block, batch - start)]
+        part[:, below[0], below[1]] = rng.standard_normal((len(part), len(below[0])))
+        part[:, diagonal, diagonal] = np.sqrt(rng.chisquare(n - diagonal, size=(len(part), r)))
+        G = apply_root(R, part)                  # a diagonal R scales part in place: the next block rewrites it
+        np.matmul(G, G.transpose(0, 2, 1), out=S[start:start + len(part)])
+    return S
 
 
 def draw_tasks(rng: np.random.Generator, d: int, batch: int) -> np.ndarray:
