@@ -5,8 +5,9 @@ The pilot draws a few rows of the check's quantity from a stream of its own (``S
 spawn_key=(crc32(id), PILOT_ROLE))``) and times them; the projection is (seconds per row) × (rows of the prediction
 and the control) / workers. Quantities that handle the rows of one call side by side (batched training) cost less
 per row in larger calls, so when a call of the size the run will make (rows / BATCHES, at most CHUNK) is projected
-to take under PILOT_SECONDS, the pilot times one call of that size instead. The pilot never touches the numbers a report contains: it only decides whether to run.
-It is an estimate for this machine (a busy machine projects longer), so the limit should be read as a budget.
+to take under PILOT_SECONDS, the pilot times one call of that size instead. The pilot never touches the numbers a
+report contains: it only decides whether to run. It is an estimate for this machine (a busy machine projects
+longer), so the limit should be read as a budget.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ import numpy as np
 from icl_errors import InputError
 from verify.outcome_supervision import (OutcomeTrainingRuns, draw_training_prompts, fixed_prompts,
                                         train_outcome_runs)
+from verify.post_training import mean_post_test_error
 from verify.quantity import Quantity, as_float
 from verify.sampling import covariance_root, draw_covariates, require_count
-from verify.simulator import cot_error_basis_average, sparse_key_query_matrix, sparse_value_matrix
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,9 @@ STABLE_QUADRATIC_BLOWUP = 1.0   # k = 1 on a data set: a loss above the start ma
 def post_test_error(rng: np.random.Generator, root: np.ndarray, V_tilde: np.ndarray, m: int, prompts: int) -> float:
     """Mean over ``prompts`` fresh test prompts of m examples x ~ N(0, R Rᵀ) of E[‖ŵ_1 − w*‖² | X], w* ~ N(0, I), of
     the layer with block Ṽ (one CoT step, W̃ = I): the d basis tasks pushed through each prompt
-    (``cot_error_basis_average``; ŵ_1 − w* is linear in w*, so this is the exact average over the task)."""
-    d = root.shape[0]
+    (``post_training.mean_post_test_error``; ŵ_1 − w* is linear in w*, so this is the exact average over the task)."""
     X = draw_covariates(rng, root, m, prompts)
-    S = X @ X.transpose(0, 2, 1)
-    return float(np.mean(cot_error_basis_average(S, m, sparse_value_matrix(V_tilde),
-                                                 sparse_key_query_matrix(np.eye(d)), 1)))
+    return mean_post_test_error(X @ X.transpose(0, 2, 1), m, V_tilde)
 
 
 def train_runs(rng: np.random.Generator, arm: OSArm, runs: int) -> OutcomeTrainingRuns:

@@ -215,8 +215,8 @@ def draw_task_counts(rng: np.random.Generator, weights: Any, batch: int) -> np.n
 @dataclass(frozen=True)
 class SGDTrainedPreconditioner(Quantity):
     """One row per independent SGD run of ``train_lsa`` on prompts of n examples x ~ N(0, Σ) (fresh prompts each
-    step, sparse mask, Ṽ_0 = 0, W̃ = I; the rows of a batch trained side by side): the Ṽ block averaged over the steps ``average_from``..``steps`` (Polyak
-    averaging), flattened to d² entries. One row costs steps × prompts_per_step Monte Carlo draws."""
+    step, sparse mask, Ṽ_0 = 0, W̃ = I; the rows of a batch trained side by side): the Ṽ block averaged over the
+    steps ``average_from``..``steps`` (Polyak averaging), flattened to d² entries. One row costs steps × prompts_per_step Monte Carlo draws."""
 
     Sigma: Any
     n: int

@@ -308,11 +308,10 @@ def cot_error_path_from_gram(S: np.ndarray, w_star: np.ndarray, n: int, V: np.nd
     return path
 
 
-def cot_error_basis_average(S: np.ndarray, n: int, V: np.ndarray, W: np.ndarray,
-                            ks: int | tuple[int, ...]) -> np.ndarray:
-    """E[‖ŵ_k − w*‖² | X] over w* ~ N(0, I_d) per prompt, for every k in ``ks``, shape (batch, len(ks)) (shape
-    (batch,) for a single int k): the d basis tasks w* = e_j pushed through the same prompt of n examples with
-    S = X Xᵀ (batch, d, d), ŵ_0 = 0, and Σ_j ‖ŵ_k(e_j) − e_j‖² returned. One rollout serves every k.
+def cot_error_basis_average(S: np.ndarray, n: int, V: np.ndarray, W: np.ndarray, ks: tuple[int, ...]) -> np.ndarray:
+    """E[‖ŵ_k − w*‖² | X] over w* ~ N(0, I_d) per prompt, for every k in ``ks``, shape (batch, len(ks)): the d basis
+    tasks w* = e_j pushed through the same prompt of n examples with S = X Xᵀ (batch, d, d), ŵ_0 = 0, and
+    Σ_j ‖ŵ_k(e_j) − e_j‖² returned. One rollout serves every k.
 
     Conditional expectation, not a formula: with V, W on the sparse pattern (V nonzero only in the block [w, x], W
     only in [x, w] and [y, one]) and ŵ_0 = 0, the rolled-out ŵ_k − w* is a linear map A(X) of w* (y = w*ᵀX enters
@@ -328,8 +327,6 @@ def cot_error_basis_average(S: np.ndarray, n: int, V: np.ndarray, W: np.ndarray,
         raise InputError(f"S must have shape (batch, d, d) with all sizes >= 1, got {S.shape}")
     batch, d, _ = S.shape
     n = require_count("n", n, 1)
-    if not isinstance(ks, tuple):
-        return cot_error_basis_average(S, n, V, W, (ks,))[:, 0]
     ks = tuple(require_count("k", k, 0) for k in ks)
     D = 2 * d + 2
     V, W = layer_matrices(V, W, 1, D)
